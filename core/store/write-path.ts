@@ -1,0 +1,202 @@
+/**
+ * @module What the store does to an object on its way in: validation of
+ * metadata, the system fields it owns (uid, creationTimestamp, generation,
+ * resourceVersion), immutability on update, and the size limit. Pure
+ * functions; the writer calls them inside its transaction.
+ */
+import { errors } from "../api/errors.ts";
+import type { KubeObject, ObjectMeta } from "../api/meta.ts";
+import { type ResourceType, selectableFieldValues } from "../api/registry.ts";
+import { MAX_OBJECT_BYTES, validateObjectMeta } from "../api/validation.ts";
+
+/** What lists and watches filter on, stored beside each version. */
+export interface Sel {
+  l?: Record<string, string>;
+  f: Record<string, string>;
+}
+
+export function selOf(type: ResourceType, o: KubeObject): Sel {
+  const l = o.metadata.labels;
+  return l && Object.keys(l).length > 0 ? { l, f: selectableFieldValues(type, o) } : { f: selectableFieldValues(type, o) };
+}
+
+const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+const MAX_GENERATED_BASE = 63 - 5;
+
+/** Kubernetes' generateName: the base (cut to 58) plus five random characters. */
+export function generateName(base: string): string {
+  let out = base.length > MAX_GENERATED_BASE ? base.slice(0, MAX_GENERATED_BASE) : base;
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  for (const b of bytes) out += NAME_CHARS[b % NAME_CHARS.length];
+  return out;
+}
+
+function nowRfc3339(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function assertObject(type: ResourceType, obj: unknown): asserts obj is KubeObject {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    throw errors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: expected an object`);
+  }
+  const m = (obj as { metadata?: unknown }).metadata;
+  if (m === null || typeof m !== "object" || Array.isArray(m)) {
+    throw errors.invalid({
+      kind: type.kind,
+      group: type.group,
+      name: "",
+      causes: [{ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" }],
+    });
+  }
+}
+
+function checkMeta(type: ResourceType, meta: ObjectMeta, requireName: boolean): void {
+  const causes = validateObjectMeta(meta, { namespaced: type.namespaced, nameValidation: type.nameValidation, requireName });
+  if (type.namespaced && !meta.namespace) {
+    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "metadata.namespace" });
+  }
+  if (causes.length > 0) {
+    throw errors.invalid({ kind: type.kind, group: type.group, name: String(meta.name ?? meta.generateName ?? ""), causes });
+  }
+}
+
+export interface CreateDraft {
+  namespace: string;
+  /** Empty when the name is to be generated. */
+  name: string;
+  generateName(): string;
+  /** The object as it will be stored; `revision` undefined for a dry run. */
+  build(name: string, revision: number | undefined): KubeObject;
+}
+
+/** Validates a new object and returns a builder for what will be stored. Throws ApiError. */
+export function prepareCreate(type: ResourceType, obj: unknown): CreateDraft {
+  assertObject(type, obj);
+  const meta = obj.metadata;
+  checkMeta(type, meta, false);
+  if (meta.resourceVersion !== undefined && meta.resourceVersion !== "") {
+    throw errors.badRequest("resourceVersion should not be set on objects to be created");
+  }
+  const namespace = type.namespaced ? String(meta.namespace) : "";
+  return {
+    namespace,
+    name: meta.name ?? "",
+    generateName: () => generateName(String(meta.generateName ?? "")),
+    build(name, revision) {
+      const m: ObjectMeta = { ...meta, name };
+      if (type.namespaced) m.namespace = namespace;
+      else delete m.namespace;
+      m.uid = crypto.randomUUID();
+      if (revision !== undefined) m.resourceVersion = String(revision);
+      else delete m.resourceVersion;
+      if (type.tracksGeneration) m.generation = 1;
+      else delete m.generation;
+      m.creationTimestamp = nowRfc3339();
+      delete m.deletionTimestamp;
+      delete m.deletionGracePeriodSeconds;
+      return { ...obj, metadata: m };
+    },
+  };
+}
+
+/**
+ * Merges a proposed new version with the live one: identity and system fields
+ * come from the live object, resourceVersion is checked (when asked), and
+ * generation moves only when `spec` changed. Throws ApiError.
+ */
+export function prepareUpdate(
+  type: ResourceType,
+  cur: KubeObject,
+  proposed: unknown,
+  opts: { checkVersion: boolean; liveRevision: number },
+): KubeObject {
+  assertObject(type, proposed);
+  const meta = proposed.metadata;
+  const q = { resource: type.plural, group: type.group, name: cur.metadata.name ?? "" };
+  if (meta.name !== cur.metadata.name || (type.namespaced && meta.namespace !== cur.metadata.namespace)) {
+    throw errors.invalid({
+      kind: type.kind,
+      group: type.group,
+      name: cur.metadata.name ?? "",
+      causes: [{ reason: "FieldValueInvalid", message: "Invalid value: field is immutable", field: "metadata.name" }],
+    });
+  }
+  checkMeta(type, meta, true);
+  const rv = meta.resourceVersion;
+  if (opts.checkVersion && rv !== undefined && rv !== "" && rv !== String(opts.liveRevision)) throw errors.conflict(q);
+  if (meta.uid !== undefined && meta.uid !== "" && meta.uid !== cur.metadata.uid) {
+    throw errors.conflict(q, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${cur.metadata.uid ?? ""}`);
+  }
+  const m: ObjectMeta = { ...meta };
+  m.uid = cur.metadata.uid!;
+  m.creationTimestamp = cur.metadata.creationTimestamp!;
+  m.resourceVersion = String(opts.liveRevision);
+  if (!type.namespaced) delete m.namespace;
+  for (const k of ["deletionTimestamp", "deletionGracePeriodSeconds"] as const) {
+    if (cur.metadata[k] !== undefined) (m as Record<string, unknown>)[k] = cur.metadata[k];
+    else delete m[k];
+  }
+  if (type.tracksGeneration) {
+    const g = cur.metadata.generation ?? 1;
+    m.generation = deepEqual(cur.spec, proposed.spec) ? g : g + 1;
+  } else delete m.generation;
+  return { ...proposed, metadata: m };
+}
+
+/**
+ * Graceful deletion of `cur` (a private copy, changed in place): returns the
+ * marked object, or undefined when nothing holds it and it should go at once.
+ */
+export function markDeleted(
+  type: ResourceType,
+  cur: KubeObject,
+  g: { gracePeriodSeconds: number; finalizers?: string[] },
+): KubeObject | undefined {
+  const m = cur.metadata;
+  const finalizers = [...(m.finalizers ?? [])];
+  for (const f of g.finalizers ?? []) if (!finalizers.includes(f)) finalizers.push(f);
+  if (finalizers.length === 0 && g.gracePeriodSeconds <= 0) return undefined;
+  const grace = Math.max(0, Math.min(g.gracePeriodSeconds, m.deletionGracePeriodSeconds ?? Infinity));
+  if (m.deletionTimestamp === undefined) {
+    m.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    if (type.tracksGeneration) m.generation = (m.generation ?? 1) + 1;
+  }
+  m.deletionGracePeriodSeconds = grace;
+  if (finalizers.length > 0) m.finalizers = finalizers;
+  return cur;
+}
+
+/** The object's JSON; TooLarge when over the stored-object limit. */
+export function finalizeObject(type: ResourceType, o: KubeObject): string {
+  const raw = JSON.stringify(o);
+  if (raw.length * 3 > MAX_OBJECT_BYTES) {
+    const bytes = Buffer.byteLength(raw, "utf8");
+    if (bytes > MAX_OBJECT_BYTES) {
+      throw errors.tooLarge(
+        `${type.kind} "${o.metadata.name ?? ""}" is too large: ${bytes} bytes, at most ${MAX_OBJECT_BYTES} bytes can be stored`,
+      );
+    }
+  }
+  return raw;
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    if (a.length !== bb.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], bb[i])) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
