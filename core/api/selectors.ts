@@ -7,7 +7,7 @@
  * linear scan; malformed input throws a BadRequest ApiError.
  */
 import { errors } from "./errors.ts";
-import { formatBadValue, goQuote, isQualifiedName, isValidLabelValue } from "./validation.ts";
+import { formatBadValue, goQuote, isPlainObject, isQualifiedName, isValidLabelValue } from "./validation.ts";
 
 /** `==` is accepted on input and normalized to `=`; `exists` is a bare key, `!` is `!key`. */
 export type LabelOperator = "=" | "==" | "!=" | "in" | "notin" | "exists" | "!";
@@ -125,14 +125,16 @@ function requirementErrors(key: string, op: LabelOperator, values: readonly stri
   const errs: string[] = [];
   const k = keyError("key", key);
   if (k) errs.push(k);
-  const shown = values.length === 0 ? null : values;
-  if ((op === "in" || op === "notin") && values.length === 0) {
-    errs.push(`values: Invalid value: ${formatBadValue(shown)}: for 'in', 'notin' operators, values set can't be empty`);
-  } else if ((op === "=" || op === "==" || op === "!=") && values.length !== 1) {
-    errs.push(`values: Invalid value: ${formatBadValue(shown)}: exact-match compatibility requires one single value`);
-  } else if ((op === "exists" || op === "!") && values.length !== 0) {
-    errs.push(`values: Invalid value: ${formatBadValue(shown)}: values set must be empty for exists and does not exist`);
-  }
+  const n = values.length;
+  const detail =
+    (op === "in" || op === "notin") && n === 0
+      ? "for 'in', 'notin' operators, values set can't be empty"
+      : (op === "=" || op === "==" || op === "!=") && n !== 1
+        ? "exact-match compatibility requires one single value"
+        : (op === "exists" || op === "!") && n !== 0
+          ? "values set must be empty for exists and does not exist"
+          : "";
+  if (detail) errs.push(`values: Invalid value: ${formatBadValue(n === 0 ? null : values)}: ${detail}`);
   values.forEach((v, i) => {
     const msgs = isValidLabelValue(v);
     if (msgs.length !== 0) errs.push(`values[${i}][${key}]: Invalid value: ${goQuote(v)}: ${msgs.join("; ")}`);
@@ -194,14 +196,11 @@ class RequirementError extends Error {}
  */
 class LabelParser {
   #pos = 0;
-  readonly #tokens: Token[];
 
-  constructor(tokens: Token[]) {
-    this.#tokens = tokens;
-  }
+  constructor(private readonly tokens: Token[]) {}
 
   #at(i: number, asValue: boolean): Token {
-    const t = this.#tokens[Math.min(i, this.#tokens.length - 1)] ?? { kind: "eos", lit: "" };
+    const t = this.tokens[Math.min(i, this.tokens.length - 1)] ?? { kind: "eos", lit: "" };
     return asValue && (t.kind === "in" || t.kind === "notin") ? { kind: "id", lit: t.lit } : t;
   }
 
@@ -335,10 +334,6 @@ const EXPRESSION_OPERATORS: Readonly<Record<string, LabelOperator>> = {
   DoesNotExist: "!",
 };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function objectRequirement(key: unknown, operator: LabelOperator, values: unknown, where: string): LabelRequirement {
   if (typeof key !== "string") throw errors.badRequest(`${where}.key: Invalid value: ${formatBadValue(key)}: must be a string`);
   const list = values ?? [];
@@ -359,11 +354,11 @@ function objectRequirement(key: unknown, operator: LabelOperator, values: unknow
  */
 export function labelSelectorFromObject(sel: LabelSelectorObject | undefined | null): LabelSelector {
   if (sel === undefined || sel === null) return new CompiledLabelSelector([]);
-  if (!isRecord(sel)) throw errors.badRequest(`label selector: Invalid value: ${formatBadValue(sel)}: must be an object`);
+  if (!isPlainObject(sel)) throw errors.badRequest(`label selector: Invalid value: ${formatBadValue(sel)}: must be an object`);
   const reqs: LabelRequirement[] = [];
   const matchLabels: unknown = sel.matchLabels;
   if (matchLabels !== undefined && matchLabels !== null) {
-    if (!isRecord(matchLabels)) throw errors.badRequest(`matchLabels: Invalid value: ${formatBadValue(matchLabels)}: must be an object`);
+    if (!isPlainObject(matchLabels)) throw errors.badRequest(`matchLabels: Invalid value: ${formatBadValue(matchLabels)}: must be an object`);
     for (const [k, v] of Object.entries(matchLabels)) {
       if (typeof v !== "string") throw errors.badRequest(`matchLabels[${k}]: Invalid value: ${formatBadValue(v)}: must be a string`);
       reqs.push(objectRequirement(k, "=", [v], "matchLabels"));
@@ -374,7 +369,7 @@ export function labelSelectorFromObject(sel: LabelSelectorObject | undefined | n
     if (!Array.isArray(exprs)) throw errors.badRequest(`matchExpressions: Invalid value: ${formatBadValue(exprs)}: must be an array`);
     exprs.forEach((e: unknown, i) => {
       const where = `matchExpressions[${i}]`;
-      if (!isRecord(e)) throw errors.badRequest(`${where}: Invalid value: ${formatBadValue(e)}: must be an object`);
+      if (!isPlainObject(e)) throw errors.badRequest(`${where}: Invalid value: ${formatBadValue(e)}: must be an object`);
       const op = typeof e.operator === "string" && hasOwn(EXPRESSION_OPERATORS, e.operator) ? EXPRESSION_OPERATORS[e.operator] : undefined;
       if (op === undefined) throw errors.badRequest(`${goQuote(typeof e.operator === "string" ? e.operator : "")} is not a valid label selector operator`);
       reqs.push(objectRequirement(e.key, op, e.values, where));

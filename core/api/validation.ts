@@ -205,7 +205,8 @@ export function fieldTooLong(field: string, maxBytes: number): StatusCause {
   return { reason: "FieldValueTooLong", field, message: `Too long: must have at most ${maxBytes} bytes` };
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -15,7 +15,7 @@ import { type KeyRow, type LogRow, Statements } from "./sql/statements.ts";
 import { OP_ADDED, OP_DELETED, OP_MODIFIED } from "./schema.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
 import { type ChangeEvent, WatchHub, Watcher } from "./watch-hub.ts";
-import { finalizeObject, markDeleted, prepareCreate, prepareUpdate, type Sel, selOf } from "./write-path.ts";
+import { deepEqual, finalizeObject, markDeleted, prepareCreate, prepareUpdate, type Sel, selOf } from "./write-path.ts";
 import type {
   DeleteOptions,
   ListOptions,
@@ -291,8 +291,9 @@ export class SqliteStore implements Store {
     const cur = JSON.parse(live.data) as KubeObject;
     const proposed = checkVersion ? next(cur) : next(structuredClone(cur));
     const o = prepareUpdate(type, cur, proposed, { checkVersion, liveRevision: live.rev });
+    // Semantically unchanged (key order aside): no new revision, no event, as in Kubernetes.
+    if (deepEqual(o, cur)) return { result: new Stored(live.rev, live.data, cur) };
     const unchangedRaw = finalizeObject(type, o);
-    if (unchangedRaw === live.data) return { result: new Stored(live.rev, live.data, cur) };
     const finished = o.metadata.deletionTimestamp !== undefined && (o.metadata.finalizers?.length ?? 0) === 0;
     if (opts.dryRun) return { result: new Stored(live.rev, unchangedRaw, o) };
     const rev = tx.nextRevision();
