@@ -126,6 +126,17 @@ export const errors = {
       details: { name: q.name, group: q.group, kind: q.resource },
     });
   },
+  /** An unknown path or resource: kube-apiserver's bare 404. */
+  notFoundPath(): ApiError {
+    return new ApiError({ reason: "NotFound", message: "the server could not find the requested resource", details: {} });
+  },
+  forbidden(q: Qualified, why: string): ApiError {
+    return new ApiError({
+      reason: "Forbidden",
+      message: `${groupResource(q)} "${q.name}" is forbidden: ${why}`,
+      details: { name: q.name, group: q.group, kind: q.resource },
+    });
+  },
   alreadyExists(q: Qualified): ApiError {
     return new ApiError({
       reason: "AlreadyExists",
@@ -166,8 +177,23 @@ export const errors = {
   tooLarge(message: string): ApiError {
     return new ApiError({ reason: "RequestEntityTooLarge", message });
   },
-  unsupportedMediaType(contentType: string): ApiError {
-    return new ApiError({ reason: "UnsupportedMediaType", message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml` + (contentType ? ` (got ${contentType})` : "") });
+  /** 415 with the media types that would have been accepted. */
+  unsupportedMediaType(
+    contentType: string,
+    accepted: string[] = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+  ): ApiError {
+    return new ApiError({
+      reason: "UnsupportedMediaType",
+      message: `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}${contentType ? ` (got ${JSON.stringify(contentType)})` : ""}`,
+    });
+  },
+  unsupportedMediaTypePatch(contentType: string): ApiError {
+    return errors.unsupportedMediaType(contentType, [
+      "application/json-patch+json",
+      "application/merge-patch+json",
+      "application/apply-patch+yaml",
+      "application/strategic-merge-patch+json",
+    ]);
   },
   methodNotAllowed(message: string): ApiError {
     return new ApiError({ reason: "MethodNotAllowed", message });

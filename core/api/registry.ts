@@ -4,10 +4,52 @@
  * discovery and the store are generic and read these declarations.
  * Registration is explicit (no import side effects) and refuses duplicates.
  */
+import type { StatusCause } from "./errors.ts";
 import type { KubeObject } from "./meta.ts";
+import type { Schema } from "./schema.ts";
 
 /** Reads one selectable field's value from an object; undefined when absent. */
 export type FieldGetter = (obj: KubeObject) => string | undefined;
+
+/** One column of `kubectl get` output (a metav1 TableColumnDefinition plus how to fill it). */
+export interface TableColumn {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean" | "date";
+  /** `name` for the Name column, `date` for timestamps; otherwise "". */
+  format?: string;
+  description?: string;
+  /** 0 = always shown; 1 = only with `-o wide`. */
+  priority?: number;
+  /** The cell for one object; null or undefined renders as `<none>`. `now` is ms since epoch. */
+  cell(obj: KubeObject, now: number): string | number | boolean | null | undefined;
+}
+
+/** Where a kind keeps its replica counts, for the `scale` subresource (autoscaling/v1 Scale). */
+export interface ScaleSubresource {
+  /** Dotted path, e.g. `.spec.replicas`. */
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  /** Where the label selector is, as a metav1.LabelSelector or a string. */
+  labelSelectorPath?: string;
+}
+
+export interface Subresources {
+  /** `/status`: main-resource writes keep the old status; status writes change only status. */
+  status?: boolean;
+  scale?: ScaleSubresource;
+}
+
+/** Per-kind behaviour on the write path (kube-apiserver's "strategy"). All optional. */
+export interface TypeStrategy {
+  /** Fills defaults in place. Runs on create and update, before validation. Must be idempotent. */
+  defaults?(obj: KubeObject): void;
+  /** Kind-specific validation (metadata is validated by the store). `old` is set on update. */
+  validate?(obj: KubeObject, old?: KubeObject): StatusCause[];
+  /** Before create, e.g. clear status. */
+  prepareForCreate?(obj: KubeObject): void;
+  /** Before an update of the main resource. */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+}
 
 export interface ResourceTypeInit {
   group: string;
@@ -29,11 +71,24 @@ export interface ResourceTypeInit {
   tracksGeneration?: boolean;
   /** How `metadata.name` is validated. Default `subdomain` (DNS-1123 subdomain). */
   nameValidation?: "subdomain" | "label" | "path";
+  /** The kind's structural schema (OpenAPI, strict field validation, patch merge keys). */
+  schema?: Schema;
+  /** `kubectl get` columns, in order, including Name first and usually Age last. */
+  columns?: TableColumn[];
+  subresources?: Subresources;
+  strategy?: TypeStrategy;
+  /** Default `<Kind>List`. */
+  listKind?: string;
 }
 
 /** A registered type with defaults filled in. */
-export interface ResourceType extends Required<Omit<ResourceTypeInit, "selectableFields">> {
+export interface ResourceType
+  extends Required<Omit<ResourceTypeInit, "selectableFields" | "schema" | "columns" | "subresources" | "strategy">> {
   selectableFields: Record<string, FieldGetter>;
+  schema: Schema | undefined;
+  columns: TableColumn[];
+  subresources: Subresources;
+  strategy: TypeStrategy;
   /** The storage key shared by all versions of a group-resource: `pods`, `deployments.apps`. */
   key: string;
 }
@@ -57,6 +112,11 @@ export function defineType(init: ResourceTypeInit): ResourceType {
     selectableFields: { ...BASE_FIELDS, ...(init.selectableFields ?? {}) },
     tracksGeneration: init.tracksGeneration ?? true,
     nameValidation: init.nameValidation ?? "subdomain",
+    schema: init.schema,
+    columns: init.columns ?? [],
+    subresources: init.subresources ?? {},
+    strategy: init.strategy ?? {},
+    listKind: init.listKind ?? `${init.kind}List`,
     key: init.group ? `${init.plural}.${init.group}` : init.plural,
   };
 }

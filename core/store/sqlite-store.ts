@@ -294,7 +294,13 @@ export class SqliteStore implements Store {
     // Semantically unchanged (key order aside): no new revision, no event, as in Kubernetes.
     if (deepEqual(o, cur)) return { result: new Stored(live.rev, live.data, cur) };
     const unchangedRaw = finalizeObject(type, o);
-    const finished = o.metadata.deletionTimestamp !== undefined && (o.metadata.finalizers?.length ?? 0) === 0;
+    // As kube-apiserver: an update that removes the last finalizer of an object
+    // being deleted with no grace period left completes the deletion.
+    const finished =
+      o.metadata.deletionTimestamp !== undefined &&
+      (o.metadata.finalizers?.length ?? 0) === 0 &&
+      (cur.metadata.finalizers?.length ?? 0) > 0 &&
+      o.metadata.deletionGracePeriodSeconds === 0;
     if (opts.dryRun) return { result: new Stored(live.rev, unchangedRaw, o) };
     const rev = tx.nextRevision();
     o.metadata.resourceVersion = String(rev);

@@ -30,9 +30,12 @@ export interface DeleteOptions extends WriteOptions {
    * Graceful deletion: set `deletionTimestamp` (now + grace; an earlier one is
    * kept) and `deletionGracePeriodSeconds`, add `finalizers`, and keep the
    * object while it has finalizers or a grace period. With neither, it is
-   * deleted at once.
+   * deleted at once, unless `hold` is set: then another component (the
+   * namespace lifecycle, a node agent) finishes the deletion with a plain delete.
+   * An update that removes the last finalizer of an object whose grace period
+   * is 0 deletes it.
    */
-  graceful?: { gracePeriodSeconds: number; finalizers?: string[] };
+  graceful?: { gracePeriodSeconds: number; finalizers?: string[]; hold?: boolean };
 }
 
 export interface ListOptions {

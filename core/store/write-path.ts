@@ -150,12 +150,12 @@ export function prepareUpdate(
 export function markDeleted(
   type: ResourceType,
   cur: KubeObject,
-  g: { gracePeriodSeconds: number; finalizers?: string[] },
+  g: { gracePeriodSeconds: number; finalizers?: string[]; hold?: boolean },
 ): KubeObject | undefined {
   const m = cur.metadata;
   const finalizers = [...(m.finalizers ?? [])];
   for (const f of g.finalizers ?? []) if (!finalizers.includes(f)) finalizers.push(f);
-  if (finalizers.length === 0 && g.gracePeriodSeconds <= 0) return undefined;
+  if (finalizers.length === 0 && g.gracePeriodSeconds <= 0 && !g.hold) return undefined;
   const grace = Math.max(0, Math.min(g.gracePeriodSeconds, m.deletionGracePeriodSeconds ?? Infinity));
   if (m.deletionTimestamp === undefined) {
     m.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");

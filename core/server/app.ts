@@ -1,0 +1,228 @@
+/**
+ * @module The API server as one Hono app: version, health, metrics,
+ * discovery, OpenAPI, and generic REST for every registered type. Serving
+ * it on a runtime is `serve.ts`'s job.
+ */
+import { Hono } from "hono";
+import { errors } from "../api/errors.ts";
+import { Discovery, type SubresourceInfo } from "./discovery.ts";
+import type { HandlerContext, ServerDeps } from "./handlers/context.ts";
+import { deleteCollection, deleteObject } from "./handlers/delete.ts";
+import { getObject, listObjects } from "./handlers/read.ts";
+import { bindPod, getScale, writeScale } from "./handlers/subresources.ts";
+import { watchObjects } from "./handlers/watch.ts";
+import { createObject, patchObject, updateObject } from "./handlers/write.ts";
+import { ApiMetrics } from "./metrics.ts";
+import { OpenApi } from "./openapi.ts";
+import { parseResourcePath, queryBool, resolveType } from "./request.ts";
+import { json, jsonText, statusResponse } from "./respond.ts";
+
+export const VERSION_INFO = {
+  major: "1",
+  minor: "32",
+  gitVersion: "v1.32.4-skiff.0.1.0",
+  gitCommit: "",
+  gitTreeState: "clean",
+  buildDate: "2026-11-25T00:00:00Z",
+  goVersion: "n/a",
+  compiler: "skiff",
+  platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
+};
+
+/** A handler for a subresource beyond the built-in ones (pods/log, pods/exec … from the node agent). */
+export interface SubresourceHandler extends SubresourceInfo {
+  handle(ctx: HandlerContext): Promise<Response> | Response;
+}
+
+export interface ApiServerOptions {
+  /** Extra subresources (plugins). */
+  subresources?: SubresourceHandler[];
+  /** Named readiness checks for /readyz; a failing one makes it 500. */
+  readyChecks?: Record<string, () => boolean>;
+}
+
+const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
+  { name: "status", verbs: ["get", "patch", "update"], appliesTo: (t) => t.subresources.status === true },
+  {
+    name: "scale",
+    kind: { group: "autoscaling", version: "v1", kind: "Scale" },
+    verbs: ["get", "patch", "update"],
+    appliesTo: (t) => t.subresources.scale !== undefined,
+  },
+  { name: "binding", kind: { group: "", version: "v1", kind: "Binding" }, verbs: ["create"], appliesTo: (t) => t.key === "pods" },
+];
+
+export interface ApiServer {
+  app: Hono;
+  metrics: ApiMetrics;
+  discovery: Discovery;
+}
+
+export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): ApiServer {
+  const app = new Hono();
+  const metrics = new ApiMetrics();
+  const extra = opts.subresources ?? [];
+  const discovery = new Discovery(deps.registry, () => [...BUILTIN_SUBRESOURCES, ...extra]);
+  const openapi = new OpenApi(deps.registry);
+
+  app.onError((e) => statusResponse(e));
+  app.notFound(() => statusResponse(errors.notFoundPath()));
+
+  app.get("/version", () => json(VERSION_INFO));
+  for (const p of ["/healthz", "/livez"]) app.get(p, () => new Response("ok", { headers: { "content-type": "text/plain" } }));
+  app.get("/readyz", (c) => {
+    const checks = Object.entries(opts.readyChecks ?? {}).map(([name, f]) => [name, safe(f)] as const);
+    const ok = checks.every(([, v]) => v);
+    const verbose = c.req.query("verbose") !== undefined;
+    const body = verbose
+      ? [...checks.map(([n, v]) => `[${v ? "+" : "-"}]${n} ${v ? "ok" : "failed"}`), ok ? "readyz check passed" : "readyz check failed"].join("\n") + "\n"
+      : ok ? "ok" : "readyz check failed";
+    return new Response(body, { status: ok ? 200 : 500, headers: { "content-type": "text/plain" } });
+  });
+  app.get("/metrics", async () => {
+    const m = await metrics.text();
+    return new Response(m.body, { headers: { "content-type": m.contentType } });
+  });
+
+  const aggregatedVersion = (accept: string | undefined): "v2" | "v2beta1" | undefined => {
+    if (!accept || !accept.includes("as=APIGroupDiscoveryList")) return undefined;
+    for (const part of accept.split(",")) {
+      if (!part.includes("as=APIGroupDiscoveryList") || !part.includes("g=apidiscovery.k8s.io")) continue;
+      if (/v=v2(;|$|\s)/.test(part + ";")) return "v2";
+      if (part.includes("v=v2beta1")) return "v2beta1";
+    }
+    return undefined;
+  };
+  const discoveryHandler = (which: "api" | "apis") => (c: { req: { header(n: string): string | undefined } }) => {
+    const v = aggregatedVersion(c.req.header("accept"));
+    if (v) {
+      return jsonText(discovery.aggregated(which, v), 200, {
+        "content-type": `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`,
+      });
+    }
+    return jsonText(which === "api" ? discovery.legacyApi() : discovery.legacyApis());
+  };
+  app.get("/api", discoveryHandler("api"));
+  app.get("/apis", discoveryHandler("apis"));
+  app.get("/openapi/v3", () => jsonText(openapi.index()));
+  app.get("/openapi/v3/*", (c) => {
+    const doc = openapi.document(c.req.path.slice("/openapi/v3/".length));
+    return doc ? jsonText(doc) : statusResponse(errors.notFoundPath());
+  });
+
+  const resource = (group: string, version: string, rest: string[], req: Request): Promise<Response> | Response => {
+    if (rest.length === 0) {
+      const doc = discovery.resourceList(group, version);
+      if (!doc) throw errors.notFoundPath();
+      return jsonText(doc);
+    }
+    const path = parseResourcePath(group, version, rest);
+    if (!path) throw errors.notFoundPath();
+    const type = resolveType(deps.registry, path);
+    const url = new URL(req.url);
+    const ctx: HandlerContext = { deps, type, path, req, query: url.searchParams, namespace: path.namespace ?? "" };
+    const label = { verb: "", group, version, resource: path.resource, subresource: path.subresource ?? "" };
+    const started = performance.now();
+    const finish = (r: Response): Response => {
+      metrics.observe(label, r.status, (performance.now() - started) / 1000);
+      return r;
+    };
+    const fail = (e: unknown): Response => finish(statusResponse(e));
+    try {
+      const out = dispatch(ctx, req.method, extra, label);
+      return out instanceof Promise ? out.then(finish, fail) : finish(out);
+    } catch (e) {
+      return fail(e);
+    }
+  };
+
+  app.all("/api/v1/*", (c) => resource("", "v1", c.req.path.slice("/api/v1/".length).split("/"), c.req.raw));
+  app.get("/api/v1", () => resource("", "v1", [], new Request("http://x/")));
+  app.get("/apis/:group", (c) => {
+    const doc = discovery.legacyGroup(c.req.param("group"));
+    return doc ? jsonText(doc) : statusResponse(errors.notFoundPath());
+  });
+  app.all("/apis/:group/:version/*", (c) =>
+    resource(c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4), c.req.raw),
+  );
+  app.get("/apis/:group/:version", (c) => resource(c.req.param("group"), c.req.param("version"), [], c.req.raw));
+
+  return { app, metrics, discovery };
+}
+
+function safe(f: () => boolean): boolean {
+  try {
+    return f();
+  } catch {
+    return false;
+  }
+}
+
+/** Routes one resource request by method and path shape; sets `label.verb` for metrics. */
+function dispatch(
+  ctx: HandlerContext,
+  method: string,
+  extra: SubresourceHandler[],
+  label: { verb: string },
+): Promise<Response> | Response {
+  const { path, type } = ctx;
+  if (path.subresource) {
+    const sub = path.subresource;
+    const handler = extra.find((h) => h.name === sub && h.appliesTo(type));
+    if (handler) {
+      label.verb = method.toLowerCase();
+      return handler.handle(ctx);
+    }
+    if (sub === "status" && type.subresources.status) {
+      label.verb = method === "GET" ? "get" : method === "PUT" ? "update" : "patch";
+      if (method === "GET") return getObject(ctx);
+      if (method === "PUT") return updateObject(ctx, "status");
+      if (method === "PATCH") return patchObject(ctx, "status");
+    } else if (sub === "scale" && type.subresources.scale) {
+      label.verb = method === "GET" ? "get" : method === "PUT" ? "update" : "patch";
+      if (method === "GET") return getScale(ctx);
+      if (method === "PUT" || method === "PATCH") return writeScale(ctx, method);
+    } else if (sub === "binding" && type.key === "pods" && method === "POST") {
+      label.verb = "create";
+      return bindPod(ctx);
+    } else {
+      throw errors.notFoundPath();
+    }
+    throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+  if (type.namespaced && path.namespace === undefined && path.name !== undefined) throw errors.notFoundPath();
+  if (path.name === undefined) {
+    switch (method) {
+      case "GET":
+        if (queryBool(ctx.query, "watch")) {
+          label.verb = "watch";
+          return watchObjects(ctx);
+        }
+        label.verb = "list";
+        return listObjects(ctx);
+      case "POST":
+        label.verb = "create";
+        if (type.namespaced && path.namespace === undefined) throw errors.notFoundPath();
+        return createObject(ctx);
+      case "DELETE":
+        label.verb = "deletecollection";
+        return deleteCollection(ctx);
+    }
+  } else {
+    switch (method) {
+      case "GET":
+        label.verb = "get";
+        return getObject(ctx);
+      case "PUT":
+        label.verb = "update";
+        return updateObject(ctx);
+      case "PATCH":
+        label.verb = "patch";
+        return patchObject(ctx);
+      case "DELETE":
+        label.verb = "delete";
+        return deleteObject(ctx);
+    }
+  }
+  throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
+}

@@ -1,0 +1,162 @@
+/**
+ * @module Built-in subresources: `scale` (autoscaling/v1 Scale over any kind
+ * that declares replica paths), `pods/binding` and `pods/eviction`.
+ */
+import { errors } from "../../api/errors.ts";
+import type { KubeObject } from "../../api/meta.ts";
+import type { ResourceType, ScaleSubresource } from "../../api/registry.ts";
+import { labelSelectorFromObject } from "../../api/selectors.ts";
+import { decodeBody, mediaType, parseJson, readBody } from "../request.ts";
+import { json } from "../respond.ts";
+import type { HandlerContext } from "./context.ts";
+import { writeContext } from "./write.ts";
+
+function getPath(o: unknown, path: string): unknown {
+  let cur: unknown = o;
+  for (const seg of path.replace(/^\./, "").split(".")) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
+  const segs = path.replace(/^\./, "").split(".");
+  let cur = o;
+  for (const seg of segs.slice(0, -1)) {
+    const next = cur[seg];
+    if (next === null || typeof next !== "object") cur[seg] = {};
+    cur = cur[seg] as Record<string, unknown>;
+  }
+  cur[segs[segs.length - 1]!] = value;
+}
+
+function selectorString(sel: unknown): string {
+  if (typeof sel === "string") return sel;
+  if (sel === null || typeof sel !== "object") return "";
+  const s = sel as { matchLabels?: unknown; matchExpressions?: unknown };
+  // A metav1.LabelSelector, or (ReplicationController) a plain map.
+  const obj = s.matchLabels !== undefined || s.matchExpressions !== undefined ? s : { matchLabels: sel };
+  return labelSelectorFromObject(obj as never).toString();
+}
+
+/** The autoscaling/v1 Scale view of an object. */
+export function scaleOf(type: ResourceType, o: KubeObject, sc: ScaleSubresource): KubeObject {
+  const m = o.metadata;
+  return {
+    kind: "Scale",
+    apiVersion: "autoscaling/v1",
+    metadata: {
+      name: m.name!,
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      uid: m.uid!,
+      resourceVersion: m.resourceVersion!,
+      creationTimestamp: m.creationTimestamp!,
+    },
+    spec: { replicas: Number(getPath(o, sc.specReplicasPath) ?? 0) },
+    status: {
+      replicas: Number(getPath(o, sc.statusReplicasPath) ?? 0),
+      ...(sc.labelSelectorPath ? { selector: selectorString(getPath(o, sc.labelSelectorPath)) } : {}),
+    },
+  };
+}
+
+function scaleConfig(ctx: HandlerContext): ScaleSubresource {
+  const sc = ctx.type.subresources.scale;
+  if (!sc) throw errors.notFoundPath();
+  return sc;
+}
+
+export async function getScale(ctx: HandlerContext): Promise<Response> {
+  const sc = scaleConfig(ctx);
+  const stored = await ctx.deps.store.get(ctx.type, ctx.namespace, ctx.path.name!);
+  return json(scaleOf(ctx.type, stored.object, sc));
+}
+
+/** PUT or PATCH of `/scale`: the change is computed on the Scale, then written to the object's replicas. */
+export async function writeScale(ctx: HandlerContext, method: "PUT" | "PATCH"): Promise<Response> {
+  const sc = scaleConfig(ctx);
+  const wctx = writeContext(ctx, { subresource: "scale" });
+  const bytes = await readBody(ctx.req);
+  const ct = mediaType(ctx.req.headers.get("content-type"));
+  const body = method === "PUT" ? decodeBody(bytes, ct, ctx.deps.protobuf) : parseJson(new TextDecoder().decode(bytes));
+  if (method === "PATCH" && ct !== "application/merge-patch+json" && ct !== "application/json-patch+json" && ct !== "application/strategic-merge-patch+json") {
+    throw errors.unsupportedMediaTypePatch(ct);
+  }
+  const { type, deps } = ctx;
+  const name = ctx.path.name!;
+  const stored = await deps.storage.mutate(
+    type,
+    ctx.namespace,
+    name,
+    (cur) => {
+      const scale = scaleOf(type, cur, sc);
+      let next: unknown;
+      if (method === "PUT") next = body;
+      else if (ct === "application/json-patch+json") next = deps.patch.json(scale, body);
+      else if (ct === "application/merge-patch+json") next = deps.patch.merge(scale, body);
+      else next = deps.patch.strategic(scale, body, undefined);
+      const s = next as { metadata?: { resourceVersion?: string; name?: string }; spec?: { replicas?: unknown } };
+      if (s === null || typeof s !== "object") throw errors.badRequest("Scale must be an object");
+      const replicas = s.spec?.replicas;
+      if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
+        throw errors.invalid({
+          kind: "Scale",
+          group: "autoscaling",
+          name,
+          causes: [{ reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }],
+        });
+      }
+      const rv = s.metadata?.resourceVersion;
+      if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict({ resource: type.plural, group: type.group, name });
+      const out = structuredClone(cur);
+      setPath(out as Record<string, unknown>, sc.specReplicasPath, replicas);
+      return out;
+    },
+    wctx,
+    { checkVersion: false, scope: "main" },
+  );
+  return json(scaleOf(type, stored.object, sc));
+}
+
+/** POST pods/<name>/binding: assigns the pod to a node (once). */
+export async function bindPod(ctx: HandlerContext): Promise<Response> {
+  const body = decodeBody(await readBody(ctx.req), ctx.req.headers.get("content-type") ?? "", ctx.deps.protobuf) as {
+    metadata?: { name?: string };
+    target?: { kind?: string; name?: string };
+  } | null;
+  const name = ctx.path.name!;
+  const target = body?.target?.name;
+  if (!target) {
+    throw errors.invalid({ kind: "Binding", group: "", name, causes: [{ reason: "FieldValueRequired", field: "target.name", message: "Required value" }] });
+  }
+  if (body?.metadata?.name && body.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  const wctx = writeContext(ctx, { subresource: "binding" });
+  await ctx.deps.storage.mutate(
+    ctx.type,
+    ctx.namespace,
+    name,
+    (pod) => {
+      const spec = (pod.spec ??= {}) as { nodeName?: string };
+      if (pod.metadata.deletionTimestamp) throw errors.conflict({ resource: "pods", group: "", name }, "pod is being deleted, cannot be assigned to a host");
+      if (spec.nodeName) {
+        throw errors.conflict({ resource: "pods", group: "", name }, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      }
+      spec.nodeName = target;
+      const status = (pod.status ??= {}) as { conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[] };
+      const conds = (status.conditions ??= []);
+      const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const existing = conds.find((c) => c.type === "PodScheduled");
+      if (existing) {
+        if (existing.status !== "True") existing.lastTransitionTime = now;
+        existing.status = "True";
+      } else conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now });
+      return pod;
+    },
+    wctx,
+    { checkVersion: false, scope: "all" },
+  );
+  return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+}

@@ -1,0 +1,161 @@
+/**
+ * @module Request decoding shared by the REST handlers: the resource path,
+ * Kubernetes' query conventions (booleans, selectors, resourceVersion), body
+ * decoding by content type (JSON, YAML, protobuf) and the 3 MiB body limit.
+ */
+import { parse as parseYaml } from "yaml";
+import { errors } from "../api/errors.ts";
+import type { ResourceType, TypeRegistry } from "../api/registry.ts";
+import { type FieldSelector, type LabelSelector, parseFieldSelector, parseLabelSelector } from "../api/selectors.ts";
+
+/** Largest request body accepted (kube-apiserver's limit). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** A parsed `/api/v1/...` or `/apis/<group>/<version>/...` path. */
+export interface ResourcePath {
+  group: string;
+  version: string;
+  namespace?: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+}
+
+/**
+ * Parses the part of a URL after `/api/v1` or `/apis/g/v`. Returns undefined
+ * when the shape is not a resource path.
+ */
+export function parseResourcePath(group: string, version: string, rest: string[]): ResourcePath | undefined {
+  const segs = rest.filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  if (segs.length === 0) return undefined;
+  // `/namespaces/<name>/status|finalize` is a subresource of the namespace itself.
+  const nsSub = segs[0] === "namespaces" && segs.length === 3 && (segs[2] === "status" || segs[2] === "finalize");
+  if (segs[0] === "namespaces" && segs.length >= 3 && !nsSub) {
+    const [, ns, resource, name, subresource, ...extra] = segs;
+    if (extra.length > 0) return undefined;
+    return { group, version, namespace: ns!, resource: resource!, ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) };
+  }
+  const [resource, name, subresource, ...extra] = segs;
+  if (extra.length > 0) return undefined;
+  return { group, version, resource: resource!, ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) };
+}
+
+/** The registered type for a path, or a 404 shaped like kube-apiserver's. */
+export function resolveType(registry: TypeRegistry, p: ResourcePath): ResourceType {
+  const t = registry.get(p.group, p.version, p.resource);
+  if (!t) throw errors.notFoundPath();
+  if (p.namespace !== undefined && !t.namespaced) throw errors.notFoundPath();
+  return t;
+}
+
+/** Kubernetes' boolean query values: anything but "", "0" and "false" is true. */
+export function queryBool(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  if (v === null) return false;
+  const l = v.toLowerCase();
+  return l !== "" && l !== "0" && l !== "false";
+}
+
+export function queryInt(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw errors.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}`);
+  return n;
+}
+
+export interface Selectors {
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+}
+
+/** `labelSelector` and `fieldSelector`, checked against the type's selectable fields. */
+export function querySelectors(q: URLSearchParams, type: ResourceType): Selectors {
+  const out: Selectors = {};
+  const ls = q.get("labelSelector");
+  if (ls) {
+    const s = parseLabelSelector(ls);
+    if (!s.empty) out.labelSelector = s;
+  }
+  const fs = q.get("fieldSelector");
+  if (fs) {
+    const s = parseFieldSelector(fs, Object.keys(type.selectableFields));
+    if (!s.empty) out.fieldSelector = s;
+  }
+  return out;
+}
+
+/** Parses a resourceVersion query value: "" → undefined, otherwise a revision number. */
+export function parseResourceVersion(v: string | null): number | undefined {
+  if (v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw errors.badRequest(`resourceVersion: Invalid value: ${JSON.stringify(v)}: must be a non-negative integer`);
+  }
+  return n;
+}
+
+/** The media type without parameters, lower-cased. */
+export function mediaType(contentType: string | null | undefined): string {
+  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** Reads the body with the size limit enforced while reading. */
+export async function readBody(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw errors.tooLarge("Request entity too large: limit is 3145728");
+  if (!req.body) return new Uint8Array();
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw errors.tooLarge("Request entity too large: limit is 3145728");
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+export type BodyDecoder = (bytes: Uint8Array, type: ResourceType | undefined) => unknown;
+
+/** Decodes a JSON or YAML body into a value; anything else is 415. */
+export function decodeBody(bytes: Uint8Array, contentType: string, protobuf?: BodyDecoder, type?: ResourceType): unknown {
+  const mt = mediaType(contentType);
+  if (mt === "application/vnd.kubernetes.protobuf") {
+    if (!protobuf) throw errors.unsupportedMediaType(contentType);
+    return protobuf(bytes, type);
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (mt === "" || mt === "application/json" || mt === "*/*") return parseJson(text);
+  if (mt === "application/yaml" || mt === "application/x-yaml" || mt === "text/yaml") return parseYamlBody(text);
+  throw errors.unsupportedMediaType(contentType);
+}
+
+export function parseJson(text: string): unknown {
+  if (text.trim() === "") throw errors.badRequest("the body of the request is empty");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw errors.badRequest(`the body of the request was in an unknown format: ${(e as Error).message}`);
+  }
+}
+
+export function parseYamlBody(text: string): unknown {
+  if (text.trim() === "") throw errors.badRequest("the body of the request is empty");
+  try {
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+  } catch (e) {
+    throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message.split("\n")[0]}`);
+  }
+}

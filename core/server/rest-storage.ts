@@ -1,0 +1,269 @@
+/**
+ * @module The generic REST storage between HTTP handlers and the store
+ * (kube-apiserver's `genericregistry.Store`): per-kind strategy (defaults,
+ * validation), field validation (Strict/Warn/Ignore), managedFields, the
+ * status and scale subresources, graceful deletion with propagation
+ * policies, namespace lifecycle checks and dry runs. Works for every
+ * registered type; nothing here knows what a Pod is beyond `TypeStrategy`.
+ */
+import { ApiError, errors, type StatusCause } from "../api/errors.ts";
+import type { KubeObject, ManagedFieldsEntry } from "../api/meta.ts";
+import type { ResourceType } from "../api/registry.ts";
+import type { Schema } from "../api/schema.ts";
+import { deepEqual } from "../store/write-path.ts";
+import type { Store, StoredObject } from "../store/types.ts";
+
+export type FieldValidation = "Strict" | "Warn" | "Ignore";
+
+/** What a write request carries besides its body. */
+export interface WriteContext {
+  fieldManager: string;
+  fieldValidation: FieldValidation;
+  dryRun: boolean;
+  /** Warnings for the `Warning` response header. */
+  warnings: string[];
+  subresource?: string;
+}
+
+/** The schema-driven services the storage needs; `core/types` and `core/api/patch` provide them. */
+export interface SchemaServices {
+  /** Paths of fields the schema does not know, e.g. `spec.foo`. */
+  unknownFields(schema: Schema, value: unknown): string[];
+  /** The value with unknown fields dropped (built-in kinds ignore them, as Go structs do). */
+  prune(schema: Schema, value: unknown): unknown;
+  /** managedFields after a non-apply write by `manager`. */
+  updateManagedFields(args: {
+    live: KubeObject | undefined;
+    updated: KubeObject;
+    schema: Schema | undefined;
+    manager: string;
+    apiVersion: string;
+    now: string;
+    subresource?: string;
+  }): ManagedFieldsEntry[];
+}
+
+export interface DeleteRequest {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Foreground" | "Background" | "Orphan";
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun: boolean;
+}
+
+const NS_TYPE_KEY = "namespaces";
+
+function nowRfc3339(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function qualified(type: ResourceType, name: string) {
+  return { resource: type.plural, group: type.group, name };
+}
+
+export class RestStorage {
+  constructor(
+    readonly store: Store,
+    private readonly services: SchemaServices,
+    private readonly namespaceType: ResourceType | undefined,
+  ) {}
+
+  // ---- create ---------------------------------------------------------------
+
+  /** Creates an object; `opts.managedFields` replaces the computed ones (server-side apply). */
+  async create(
+    type: ResourceType,
+    body: KubeObject,
+    ctx: WriteContext,
+    opts: { managedFields?: ManagedFieldsEntry[] } = {},
+  ): Promise<StoredObject> {
+    const obj = this.#admitBody(type, body, ctx);
+    if (type.subresources.status && type.strategy.prepareForCreate === undefined) delete obj.status;
+    type.strategy.prepareForCreate?.(obj);
+    this.#default(type, obj);
+    this.#validate(type, obj, undefined);
+    if (type.namespaced) await this.#checkNamespaceOpen(obj.metadata.namespace ?? "", type);
+    obj.metadata.managedFields = opts.managedFields ?? this.#managed(type, undefined, obj, ctx);
+    return this.store.create(type, obj, { dryRun: ctx.dryRun });
+  }
+
+  // ---- update (PUT) ---------------------------------------------------------
+
+  /** Replaces the object (or, with `ctx.subresource === "status"`, only its status). */
+  async update(type: ResourceType, namespace: string, name: string, body: KubeObject, ctx: WriteContext): Promise<StoredObject> {
+    const incoming = this.#admitBody(type, body, ctx);
+    if (incoming.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${String(incoming.metadata.name)}) does not match the name on the URL (${name})`);
+    }
+    return this.mutate(type, namespace, name, () => incoming, ctx, { checkVersion: true });
+  }
+
+  /**
+   * The shared read-modify-write path of PUT and PATCH: `next(current)` builds
+   * the proposed object inside the store's write transaction, then the kind's
+   * strategy, validation and managedFields apply.
+   */
+  mutate(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    next: (current: KubeObject) => KubeObject,
+    ctx: WriteContext,
+    opts: {
+      checkVersion: boolean;
+      managedFields?: (cur: KubeObject, obj: KubeObject) => ManagedFieldsEntry[];
+      /**
+       * What the write may change: `main` (all but status, for kinds with a
+       * status subresource), `status` (only status), `all` (subresources that
+       * change both, like pods/binding). Default from `ctx.subresource`.
+       */
+      scope?: "main" | "status" | "all";
+    },
+  ): Promise<StoredObject> {
+    const scope = opts.scope ?? (ctx.subresource === "status" ? "status" : "main");
+    return this.store.guaranteedUpdate(
+      type,
+      namespace,
+      name,
+      (cur) => {
+        const proposed = next(structuredClone(cur));
+        const rv = proposed.metadata?.resourceVersion;
+        if (opts.checkVersion && rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(qualified(type, name));
+        let obj: KubeObject;
+        if (scope === "status") {
+          obj = { ...cur, status: proposed.status };
+          if (proposed.status === undefined) delete obj.status;
+        } else if (scope === "all") {
+          obj = proposed;
+        } else {
+          obj = proposed;
+          if (type.subresources.status) {
+            if (cur.status === undefined) delete obj.status;
+            else obj.status = cur.status;
+          }
+          type.strategy.prepareForUpdate?.(obj, cur);
+        }
+        obj.metadata.resourceVersion = cur.metadata.resourceVersion!;
+        this.#default(type, obj);
+        this.#validate(type, obj, cur);
+        obj.metadata.managedFields = opts.managedFields ? opts.managedFields(cur, obj) : this.#managed(type, cur, obj, ctx);
+        return obj;
+      },
+      { dryRun: ctx.dryRun },
+    );
+  }
+
+  // ---- delete ---------------------------------------------------------------
+
+  /**
+   * Deletes per Kubernetes: finalizers, Foreground/Orphan propagation and a
+   * grace period (pods bound to a node) keep the object with a
+   * deletionTimestamp; otherwise it is removed now. Returns the object and
+   * whether it is gone.
+   */
+  async delete(type: ResourceType, namespace: string, name: string, req: DeleteRequest): Promise<{ object: StoredObject; gone: boolean }> {
+    const live = await this.store.get(type, namespace, name);
+    const cur = live.object;
+    const finalizers: string[] = [];
+    if (req.propagationPolicy === "Orphan") finalizers.push("orphan");
+    if (req.propagationPolicy === "Foreground") finalizers.push("foregroundDeletion");
+    const grace = this.#gracePeriod(type, cur, req);
+    const held = finalizers.length > 0 || (cur.metadata.finalizers?.length ?? 0) > 0 || grace > 0;
+    if (type.key === NS_TYPE_KEY) {
+      // A namespace is held Terminating until the namespace lifecycle has emptied it.
+      if (!req.dryRun && cur.metadata.deletionTimestamp === undefined) {
+        await this.store.guaranteedUpdate(type, "", name, (o) => ({ ...o, status: { ...(o.status as object), phase: "Terminating" } }));
+      }
+      const marked = await this.store.delete(type, "", name, {
+        dryRun: req.dryRun,
+        graceful: { gracePeriodSeconds: 0, finalizers, hold: true },
+        ...(req.preconditions ? { preconditions: req.preconditions } : {}),
+      });
+      return { object: marked, gone: false };
+    }
+    const object = await this.store.delete(type, namespace, name, {
+      dryRun: req.dryRun,
+      ...(req.preconditions ? { preconditions: req.preconditions } : {}),
+      ...(held ? { graceful: { gracePeriodSeconds: grace, finalizers } } : {}),
+    });
+    return { object, gone: !held || (req.dryRun ? false : object.object.metadata.deletionTimestamp === undefined) };
+  }
+
+  /** Pods bound to a node get their grace period; everything else is deleted at once. */
+  #gracePeriod(type: ResourceType, obj: KubeObject, req: DeleteRequest): number {
+    if (type.key !== "pods") return 0;
+    const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+    const phase = (obj.status as { phase?: string } | undefined)?.phase;
+    if (!spec?.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+    return Math.max(0, req.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30);
+  }
+
+  // ---- shared steps ----------------------------------------------------------
+
+  /** Field validation and pruning of the incoming body; returns a private copy. */
+  #admitBody(type: ResourceType, body: KubeObject, ctx: WriteContext): KubeObject {
+    let obj = structuredClone(body);
+    if (type.schema && ctx.fieldValidation !== "Ignore") {
+      const unknown = this.services.unknownFields(type.schema, obj);
+      if (unknown.length > 0) {
+        if (ctx.fieldValidation === "Strict") {
+          const list = unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ");
+          throw errors.badRequest(
+            `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${list}`,
+          );
+        }
+        for (const f of unknown) ctx.warnings.push(`unknown field ${JSON.stringify(f)}`);
+      }
+    }
+    if (type.schema) obj = this.services.prune(type.schema, obj) as KubeObject;
+    obj.apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    obj.kind = type.kind;
+    return obj;
+  }
+
+  #default(type: ResourceType, obj: KubeObject): void {
+    type.strategy.defaults?.(obj);
+  }
+
+  #validate(type: ResourceType, obj: KubeObject, old: KubeObject | undefined): void {
+    const causes: StatusCause[] = type.strategy.validate?.(obj, old) ?? [];
+    if (causes.length > 0) {
+      throw errors.invalid({ kind: type.kind, group: type.group, name: obj.metadata.name ?? "", causes });
+    }
+  }
+
+  #managed(type: ResourceType, live: KubeObject | undefined, obj: KubeObject, ctx: WriteContext): ManagedFieldsEntry[] {
+    if (live && deepEqual(stripManaged(live), stripManaged(obj))) return live.metadata.managedFields ?? [];
+    return this.services.updateManagedFields({
+      live,
+      updated: obj,
+      schema: type.schema,
+      manager: ctx.fieldManager,
+      apiVersion: obj.apiVersion ?? type.version,
+      now: nowRfc3339(),
+      ...(ctx.subresource ? { subresource: ctx.subresource } : {}),
+    });
+  }
+
+  /** Objects may be created only in a namespace that exists and is not terminating. */
+  async #checkNamespaceOpen(namespace: string, type: ResourceType): Promise<void> {
+    if (!this.namespaceType) return;
+    let ns: KubeObject;
+    try {
+      ns = (await this.store.get(this.namespaceType, "", namespace)).object;
+    } catch (e) {
+      if (e instanceof ApiError && e.reason === "NotFound") throw errors.notFound({ resource: "namespaces", group: "", name: namespace });
+      throw e;
+    }
+    if (ns.metadata.deletionTimestamp !== undefined) {
+      throw errors.forbidden(
+        qualified(type, ""),
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+    }
+  }
+}
+
+function stripManaged(o: KubeObject): KubeObject {
+  const { managedFields: _m, resourceVersion: _r, ...meta } = o.metadata;
+  return { ...o, metadata: meta };
+}
