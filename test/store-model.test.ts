@@ -27,7 +27,7 @@ type Op =
 type Step =
   | { t: "round"; ops: Op[] }
   | { t: "list"; ns?: string; color?: string }
-  | { t: "page"; limit: number }
+  | { t: "page"; limit: number; color?: string }
   | { t: "continue" }
   | { t: "compact"; back: number };
 
@@ -42,7 +42,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
 const arbStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ t: fc.constant("round" as const), ops: fc.array(arbOp, { minLength: 1, maxLength: 8 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("list" as const), ns: fc.option(fc.constantFrom(...NSS), { nil: undefined }), color: fc.option(arbColor, { nil: undefined }) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant("page" as const), limit: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("page" as const), limit: fc.integer({ min: 1, max: 3 }), color: fc.option(arbColor, { nil: undefined }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("continue" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("compact" as const), back: fc.integer({ min: 0, max: 6 }) }) },
 );
@@ -129,7 +129,7 @@ async function run(driver: (typeof DRIVERS)[number], steps: Step[]): Promise<voi
   const store = await SqliteStore.open({ path: ":memory:", driver, retention: { maxRevisions: 1_000_000 } });
   const model = new Model();
   const watch = store.watch(Pods, { fromRevision: 0 });
-  let paging: { rev: number; cont: string; seen: string[] } | undefined;
+  let paging: { rev: number; cont: string; seen: string[]; color?: string } | undefined;
   try {
     for (const step of steps) {
       if (step.t === "round") {
@@ -164,9 +164,10 @@ async function run(driver: (typeof DRIVERS)[number], steps: Step[]): Promise<voi
         expect(r.revision).toBe(model.rev);
         expect(namesOf(r.items).sort()).toEqual(expectedList(model.stateAt(model.rev), step));
       } else if (step.t === "page") {
-        const r = await store.list(Pods, { limit: step.limit });
-        paging = r.continue ? { rev: r.revision, cont: r.continue, seen: namesOf(r.items) } : undefined;
-        if (!r.continue) expect(namesOf(r.items).sort()).toEqual(expectedList(model.stateAt(model.rev)));
+        const sel = step.color ? { labelSelector: parseLabelSelector(`color=${step.color}`) } : {};
+        const r = await store.list(Pods, { limit: step.limit, ...sel });
+        paging = r.continue ? { rev: r.revision, cont: r.continue, seen: namesOf(r.items), ...(step.color ? { color: step.color } : {}) } : undefined;
+        if (!r.continue) expect(namesOf(r.items).sort()).toEqual(expectedList(model.stateAt(model.rev), step.color ? { color: step.color } : {}));
       } else if (step.t === "continue") {
         if (!paging) continue;
         if (paging.rev < model.compacted) {
@@ -174,12 +175,13 @@ async function run(driver: (typeof DRIVERS)[number], steps: Step[]): Promise<voi
           paging = undefined;
           continue;
         }
-        const r = await store.list(Pods, { limit: 2, continue: paging.cont });
+        const sel = paging.color ? { labelSelector: parseLabelSelector(`color=${paging.color}`) } : {};
+        const r = await store.list(Pods, { limit: 2, continue: paging.cont, ...sel });
         expect(r.revision).toBe(paging.rev);
         paging.seen.push(...namesOf(r.items));
         if (r.continue) paging.cont = r.continue;
         else {
-          expect(paging.seen.sort()).toEqual(expectedList(model.stateAt(paging.rev)));
+          expect(paging.seen.sort()).toEqual(expectedList(model.stateAt(paging.rev), paging.color ? { color: paging.color } : {}));
           paging = undefined;
         }
       } else {
@@ -211,7 +213,7 @@ describe("store model", () => {
     test(`random concurrent histories agree with the model (${driver})`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(arbStep, { minLength: 5, maxLength: 40 }), (steps) => run(driver, steps)),
-        { numRuns: 60 },
+        { numRuns: 150 },
       );
     }, 60_000);
   }

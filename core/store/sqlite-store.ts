@@ -70,6 +70,9 @@ interface Tx {
 }
 
 const LIST_CHUNK = 1000;
+/** Compaction time allowed inside a write batch, and alone when writers are idle. */
+const WRITE_COMPACT_BUDGET_MS = 1;
+const IDLE_COMPACT_BUDGET_MS = 5;
 const REPLAY_PAGE = 1000;
 
 export class SqliteStore implements Store {
@@ -83,6 +86,14 @@ export class SqliteStore implements Store {
   /** Per resource: the revision of its latest write (lists newer than this can use `current`). */
   readonly #lastWrite = new Map<string, number>();
   #queue: WriteOp[] = [];
+  /** Revisions compacted per millisecond (moving average), to size compaction slices. */
+  #compactRate = 40;
+  /**
+   * Per resource, loaded on its first selector list and kept current by the
+   * writer: every live key with its revision and parsed `sel`, by namespace.
+   * Selector lists filter here and read only the matching objects' data.
+   */
+  readonly #liveIndex = new Map<string, Map<string, Map<string, LiveEntry>>>();
   #scheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -144,12 +155,16 @@ export class SqliteStore implements Store {
   #loop(): void {
     this.#scheduled = false;
     if (this.#queue.length > 0) this.#flush();
-    if (!this.#closed && this.#retention.target(this.#revision) > this.#compacted) this.#compactStep();
-    if (this.#queue.length > 0 || (!this.#closed && this.#retention.target(this.#revision) > this.#compacted)) {
+    else if (!this.#closed && this.#compactionDue()) this.#compactAlone();
+    if (this.#queue.length > 0 || (!this.#closed && this.#compactionDue())) {
       this.#schedule();
     } else {
       for (const f of this.#idle.splice(0)) f();
     }
+  }
+
+  #compactionDue(): boolean {
+    return this.#retention.target(this.#revision) > this.#compacted;
   }
 
   /** Commits up to maxBatch queued writes in one transaction, then publishes. */
@@ -157,6 +172,7 @@ export class SqliteStore implements Store {
     const batch = this.#queue.splice(0, this.#opts.maxBatch);
     const start = this.#revision;
     let rev = start;
+    let compactedTo: number | undefined;
     const done: { op: WriteOp; result?: StoredObject; error?: unknown; event?: ChangeEvent }[] = [];
     const tx: Tx = { nextRevision: () => rev + 1 };
     try {
@@ -177,6 +193,8 @@ export class SqliteStore implements Store {
         }
       }
       if (rev !== start) this.#st.setMeta.run("revision", rev);
+      // A slice of compaction rides in the same transaction (and fsync) as the writes.
+      compactedTo = this.#compactSlice(WRITE_COMPACT_BUDGET_MS);
       this.#conn.exec("COMMIT");
     } catch (e) {
       try {
@@ -184,11 +202,13 @@ export class SqliteStore implements Store {
       } catch {
         /* the transaction may already be gone */
       }
+      this.#liveIndex.clear();
       const err = errors.internal(`write failed: ${(e as Error).message}`);
       for (const op of batch) op.reject(err);
       return;
     }
     this.#revision = rev;
+    if (compactedTo !== undefined) this.#compacted = compactedTo;
     const events: ChangeEvent[] = [];
     for (const d of done) {
       if (d.event) {
@@ -198,6 +218,10 @@ export class SqliteStore implements Store {
     }
     this.#hub.publish(events);
     for (const d of done) (d.error !== undefined ? d.op.reject(d.error) : d.op.resolve(d.result!));
+  }
+
+  #exists(type: ResourceType, ns: string, name: string): boolean {
+    return this.#st.exists.get(type.key, ns, name) !== undefined;
   }
 
   /** Reads the live row of a key inside or outside a transaction. */
@@ -216,8 +240,8 @@ export class SqliteStore implements Store {
       const ns = draft.namespace;
       let name = draft.name;
       if (!name) {
-        do name = draft.generateName(); while (this.#live(type, ns, name));
-      } else if (this.#live(type, ns, name)) {
+        do name = draft.generateName(); while (this.#exists(type, ns, name));
+      } else if (this.#exists(type, ns, name)) {
         throw errors.alreadyExists({ resource: type.plural, group: type.group, name });
       }
       if (opts.dryRun) {
@@ -246,6 +270,15 @@ export class SqliteStore implements Store {
     this.#st.insertLog.run(rev, type.key, ns, name, op, prev?.rev ?? 0, selText, raw);
     if (op === OP_DELETED) this.#st.deleteCurrent.run(type.key, ns, name);
     else this.#st.upsertCurrent.run(type.key, ns, name, rev);
+    const idx = this.#liveIndex.get(type.key);
+    if (idx) {
+      let byName = idx.get(ns);
+      if (op === OP_DELETED) byName?.delete(name);
+      else {
+        if (!byName) idx.set(ns, (byName = new Map()));
+        byName.set(name, { rev, sel });
+      }
+    }
     const prevSel = prev ? (JSON.parse(prev.sel) as Sel) : undefined;
     const event: ChangeEvent = {
       type: op === OP_ADDED ? "ADDED" : op === OP_DELETED ? "DELETED" : "MODIFIED",
@@ -363,48 +396,143 @@ export class SqliteStore implements Store {
     const namespaced = opts.namespace !== undefined && type.namespaced;
     const filtered = opts.labelSelector !== undefined || opts.fieldSelector !== undefined;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    if (snapshot) return this.#listSnapshot(type, opts, revision, after, limit, namespaced);
+    if (filtered) return this.#listIndexed(type, opts, revision, after, limit, namespaced);
     const items: StoredObject[] = [];
     let more = false;
-    let lastKey = after;
-    scan: for (;;) {
-      const chunk = limit === Infinity ? LIST_CHUNK * 10 : Math.max(LIST_CHUNK, limit + 1);
-      const params: (string | number)[] = [type.key];
-      if (namespaced) params.push(opts.namespace!);
-      if (lastKey) params.push(lastKey[0], lastKey[1]);
-      if (snapshot) params.push(revision, revision);
-      params.push(chunk);
-      const rows = this.#st
-        .list({ namespaced, after: lastKey !== undefined, withData: !filtered, snapshot })
-        .all(...params);
-      for (const row of rows) {
-        if (items.length >= limit) {
-          more = true;
-          break scan;
-        }
-        lastKey = [row.ns, row.name];
-        if (filtered && !this.#selected(row, opts)) continue;
-        items.push(new Stored(row.rev, row.data ?? this.#st.dataAt.get(row.rev)!.data));
+    for (const row of this.#liveRows(type, opts, after, limit, true)) {
+      if (items.length >= limit) {
+        more = true;
+        break;
       }
-      if (rows.length < chunk) break;
+      items.push(new Stored(row.rev, row.data!));
     }
     const result: ListResult = { items, revision };
-    if (more && lastKey) {
-      const last = items[items.length - 1]!.object.metadata;
-      const key: [string, string] = [last.namespace ?? "", last.name ?? ""];
+    if (more) {
+      const key = lastKeyOf(items);
       result.continue = encodeContinue({ revision, after: key });
-      if (!filtered && !snapshot) {
-        const cp: string[] = [type.key];
-        if (namespaced) cp.push(opts.namespace!);
-        cp.push(key[0], key[1]);
-        result.remainingItemCount = this.#st.countAfter(namespaced).get(...cp)?.n ?? 0;
-      }
+      const cp: string[] = [type.key];
+      if (namespaced) cp.push(opts.namespace!);
+      cp.push(key[0], key[1]);
+      result.remainingItemCount = this.#st.countAfter(namespaced).get(...cp)?.n ?? 0;
     }
     return result;
   }
 
-  #selected(row: KeyRow, opts: ListOptions): boolean {
-    const sel = JSON.parse(row.sel) as Sel;
-    return (!opts.labelSelector || opts.labelSelector.matches(sel.l)) && (!opts.fieldSelector || opts.fieldSelector.matches(sel.f));
+  /** Live rows in key order after `after`, read from `current` in chunks. */
+  *#liveRows(type: ResourceType, opts: ListOptions, after: [string, string] | undefined, limit: number, withData: boolean): Generator<KeyRow> {
+    const namespaced = opts.namespace !== undefined && type.namespaced;
+    const chunk = limit === Infinity ? LIST_CHUNK * 10 : Math.max(LIST_CHUNK, limit + 1);
+    let lastKey = after;
+    for (;;) {
+      const params: (string | number)[] = [type.key];
+      if (namespaced) params.push(opts.namespace!);
+      if (lastKey) params.push(lastKey[0], lastKey[1]);
+      params.push(chunk);
+      const rows = this.#st.list({ namespaced, after: lastKey !== undefined, withData }).all(...params);
+      for (const row of rows) {
+        lastKey = [row.ns, row.name];
+        yield row;
+      }
+      if (rows.length < chunk) return;
+    }
+  }
+
+  /**
+   * A list as of a past revision R: the live keys, except that every key
+   * written after R is replaced by its version at R (the `prev_rev` of its
+   * first row after R; none if it was created after R). Compaction never removes
+   * those versions while R is above the compacted revision.
+   */
+  #listSnapshot(
+    type: ResourceType,
+    opts: ListOptions,
+    revision: number,
+    after: [string, string] | undefined,
+    limit: number,
+    namespaced: boolean,
+  ): ListResult {
+    const overridden = new Set<string>();
+    const extras: { ns: string; name: string; rev: number }[] = [];
+    for (const c of this.#st.changesAfter.all(type.key, revision)) {
+      if (namespaced && c.ns !== opts.namespace) continue;
+      overridden.add(`${c.ns}\u0000${c.name}`);
+      if (c.prev > 0 && (!after || keyCmp(c, { ns: after[0], name: after[1] }) > 0)) extras.push({ ns: c.ns, name: c.name, rev: c.prev });
+    }
+    extras.sort(keyCmp);
+    const filtered = opts.labelSelector !== undefined || opts.fieldSelector !== undefined;
+    const items: StoredObject[] = [];
+    let more = false;
+    let e = 0;
+    const take = (rev: number, sel: string, data: string | undefined): boolean => {
+      if (items.length >= limit) {
+        more = true;
+        return false;
+      }
+      if (!filtered || selected(JSON.parse(sel) as Sel, opts)) items.push(new Stored(rev, data ?? this.#st.dataAt.get(rev)!.data));
+      return true;
+    };
+    const takeExtra = (): boolean => {
+      const x = this.#st.rowAt.get(extras[e++]!.rev)!;
+      return take(x.rev, x.sel, x.data);
+    };
+    scan: {
+      for (const row of this.#liveRows(type, opts, after, limit, !filtered)) {
+        while (e < extras.length && keyCmp(extras[e]!, row) < 0) if (!takeExtra()) break scan;
+        if (overridden.has(`${row.ns}\u0000${row.name}`)) continue;
+        if (!take(row.rev, row.sel!, row.data)) break scan;
+      }
+      while (e < extras.length) if (!takeExtra()) break scan;
+    }
+    const result: ListResult = { items, revision };
+    if (more) result.continue = encodeContinue({ revision, after: lastKeyOf(items) });
+    return result;
+  }
+
+  /** The live index of a resource, loaded from `current` on first use. */
+  #index(resource: string): Map<string, Map<string, LiveEntry>> {
+    let idx = this.#liveIndex.get(resource);
+    if (idx) return idx;
+    idx = new Map();
+    for (const r of this.#st.liveKeys.all(resource)) {
+      let byName = idx.get(r.ns);
+      if (!byName) idx.set(r.ns, (byName = new Map()));
+      byName.set(r.name, { rev: r.rev, sel: JSON.parse(r.sel) as Sel });
+    }
+    this.#liveIndex.set(resource, idx);
+    return idx;
+  }
+
+  /** A selector list of live objects, served from the live index. */
+  #listIndexed(
+    type: ResourceType,
+    opts: ListOptions,
+    revision: number,
+    after: [string, string] | undefined,
+    limit: number,
+    namespaced: boolean,
+  ): ListResult {
+    const idx = this.#index(type.key);
+    const found: { ns: string; name: string; rev: number }[] = [];
+    const scan = (ns: string, byName: Map<string, LiveEntry>) => {
+      for (const [name, e] of byName) {
+        if (after && (ns < after[0] || (ns === after[0] && name <= after[1]))) continue;
+        if (selected(e.sel, opts)) found.push({ ns, name, rev: e.rev });
+      }
+    };
+    if (namespaced) {
+      const byName = idx.get(opts.namespace!);
+      if (byName) scan(opts.namespace!, byName);
+    } else for (const [ns, byName] of idx) scan(ns, byName);
+    found.sort(keyCmp);
+    const page = found.length > limit ? found.slice(0, limit) : found;
+    const items = page.map((f) => new Stored(f.rev, this.#st.dataAt.get(f.rev)!.data));
+    const result: ListResult = { items, revision };
+    if (found.length > limit) {
+      const last = page[page.length - 1]!;
+      result.continue = encodeContinue({ revision, after: [last.ns, last.name] });
+    }
+    return result;
   }
 
   watch(type: ResourceType, opts: WatchOptions = {}): Watch {
@@ -494,17 +622,32 @@ export class SqliteStore implements Store {
 
   // ---- compaction ---------------------------------------------------------
 
-  /** One bounded compaction transaction; the writer loop interleaves these with write batches. */
-  #compactStep(): void {
+  /**
+   * Compacts as many revisions as fit in `budgetMs` (by the measured rate),
+   * inside the caller's transaction. Returns the new compacted revision, to be
+   * adopted once the transaction commits; undefined when there is nothing to do.
+   */
+  #compactSlice(budgetMs: number): number | undefined {
     const target = this.#retention.target(this.#revision);
     const from = this.#compacted;
-    const to = Math.min(target, from + this.#retention.options.batchRevisions);
-    if (to <= from) return;
+    if (target <= from) return undefined;
+    const n = Math.max(16, Math.min(this.#retention.options.batchRevisions, Math.floor(budgetMs * this.#compactRate)));
+    const to = Math.min(target, from + n);
+    const t0 = performance.now();
+    this.#st.compactSuperseded.run(from, to);
+    this.#st.compactTombstones.run(from, to);
+    this.#st.setMeta.run("compacted", to);
+    const rate = (to - from) / Math.max(performance.now() - t0, 0.05);
+    this.#compactRate = this.#compactRate * 0.7 + rate * 0.3;
+    return to;
+  }
+
+  /** A compaction slice in a transaction of its own, when no writes are waiting. */
+  #compactAlone(): void {
     this.#conn.exec("BEGIN IMMEDIATE");
+    let to: number | undefined;
     try {
-      this.#st.compactSuperseded.run(from, to);
-      this.#st.compactTombstones.run(from, to);
-      this.#st.setMeta.run("compacted", to);
+      to = this.#compactSlice(IDLE_COMPACT_BUDGET_MS);
       this.#conn.exec("COMMIT");
     } catch {
       try {
@@ -514,7 +657,7 @@ export class SqliteStore implements Store {
       }
       return;
     }
-    this.#compacted = to;
+    if (to !== undefined) this.#compacted = to;
   }
 
   async compact(revision?: number): Promise<void> {
@@ -538,6 +681,12 @@ export class SqliteStore implements Store {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#hub.closeAll();
+    try {
+      this.#conn.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+      /* best effort: the WAL is replayed at next open anyway */
+    }
+    this.#st.finalize();
     this.#conn.close();
   }
 
@@ -545,6 +694,25 @@ export class SqliteStore implements Store {
   get watcherCount(): number {
     return this.#hub.watcherCount;
   }
+}
+
+/** Order of keys as SQLite's binary collation sorts them (names are ASCII). */
+function keyCmp(a: { ns: string; name: string }, b: { ns: string; name: string }): number {
+  return a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function lastKeyOf(items: StoredObject[]): [string, string] {
+  const m = items[items.length - 1]!.object.metadata;
+  return [m.namespace ?? "", m.name ?? ""];
+}
+
+interface LiveEntry {
+  rev: number;
+  sel: Sel;
+}
+
+function selected(sel: Sel, opts: ListOptions): boolean {
+  return (!opts.labelSelector || opts.labelSelector.matches(sel.l)) && (!opts.fieldSelector || opts.fieldSelector.matches(sel.f));
 }
 
 function changeFromRow(resource: string, r: LogRow): ChangeEvent {

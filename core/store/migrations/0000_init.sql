@@ -4,7 +4,7 @@ CREATE TABLE `current` (
 	`name` text NOT NULL,
 	`rev` integer NOT NULL,
 	PRIMARY KEY(`resource`, `ns`, `name`)
-);
+) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE TABLE `log` (
 	`rev` integer PRIMARY KEY NOT NULL,
@@ -17,7 +17,6 @@ CREATE TABLE `log` (
 	`data` text NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `log_key` ON `log` (`resource`,`ns`,`name`,`rev`);--> statement-breakpoint
 CREATE INDEX `log_resource_rev` ON `log` (`resource`,`rev`);--> statement-breakpoint
 CREATE TABLE `meta` (
 	`key` text PRIMARY KEY NOT NULL,

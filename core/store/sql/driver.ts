@@ -13,6 +13,8 @@ export interface SqlStatement<Row> {
   run(...params: SqlValue[]): void;
   get(...params: SqlValue[]): Row | undefined;
   all(...params: SqlValue[]): Row[];
+  /** Releases the statement; it must not be used afterwards. */
+  finalize(): void;
 }
 
 export type DriverName = "bun-sqlite" | "libsql";
@@ -101,6 +103,7 @@ interface BunStatement {
   run(...p: SqlValue[]): unknown;
   get(...p: SqlValue[]): unknown;
   all(...p: SqlValue[]): unknown[];
+  finalize(): void;
 }
 interface BunDatabase {
   exec(sql: string): void;
@@ -120,6 +123,7 @@ async function openBun(path: string): Promise<SqlConnection> {
         run: (...p) => void st.run(...p),
         get: (...p) => (st.get(...p) ?? undefined) as Row | undefined,
         all: (...p) => st.all(...p) as Row[],
+        finalize: () => st.finalize(),
       };
     },
     close: () => db.close(),
@@ -149,6 +153,8 @@ async function openLibsql(path: string): Promise<SqlConnection> {
         run: (...p) => void st.run(...p),
         get: (...p) => st.get(...p) as Row | undefined,
         all: (...p) => st.all(...p) as Row[],
+        // libsql statements are released with their database.
+        finalize: () => {},
       };
     },
     close: () => db.close(),

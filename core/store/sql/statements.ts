@@ -16,7 +16,8 @@ export interface KeyRow {
   rev: number;
   ns: string;
   name: string;
-  sel: string;
+  /** Absent for keys-only queries. */
+  sel?: string;
   data?: string;
 }
 
@@ -34,8 +35,6 @@ export interface ListQuery {
   namespaced: boolean;
   after: boolean;
   withData: boolean;
-  /** Serve as of a past revision (from the log) rather than from `current`. */
-  snapshot: boolean;
 }
 
 export class Statements {
@@ -46,6 +45,12 @@ export class Statements {
   readonly setMeta: SqlStatement<never>;
   readonly getMeta: SqlStatement<{ value: number }>;
   readonly dataAt: SqlStatement<{ data: string }>;
+  readonly exists: SqlStatement<{ rev: number }>;
+  readonly liveKeys: SqlStatement<{ rev: number; ns: string; name: string; sel: string }>;
+  readonly rowAt: SqlStatement<{ rev: number; ns: string; name: string; sel: string; data: string }>;
+  /** Per key written after a revision: its first later row's prev_rev (the version as of that revision; 0 = absent). */
+  readonly changesAfter: SqlStatement<{ ns: string; name: string; first: number; prev: number }>;
+  readonly #all: SqlStatement<unknown>[] = [];
   readonly replay: SqlStatement<LogRow>;
   readonly compactSuperseded: SqlStatement<never>;
   readonly compactTombstones: SqlStatement<never>;
@@ -69,6 +74,15 @@ export class Statements {
     );
     this.getMeta = conn.prepare("SELECT value FROM meta WHERE key = ?");
     this.dataAt = conn.prepare("SELECT data FROM log WHERE rev = ?");
+    this.exists = conn.prepare("SELECT rev FROM current WHERE resource = ? AND ns = ? AND name = ?");
+    this.rowAt = conn.prepare("SELECT rev, ns, name, sel, data FROM log WHERE rev = ?");
+    // SQLite takes bare columns from the row that min() picked.
+    this.changesAfter = conn.prepare(
+      "SELECT ns, name, min(rev) AS first, prev_rev AS prev FROM log WHERE resource = ? AND rev > ? GROUP BY ns, name",
+    );
+    this.liveKeys = conn.prepare(
+      "SELECT c.rev AS rev, c.ns AS ns, c.name AS name, l.sel AS sel FROM current c JOIN log l ON l.rev = c.rev WHERE c.resource = ?",
+    );
     this.replay = conn.prepare(
       "SELECT l.rev AS rev, l.op AS op, l.ns AS ns, l.name AS name, l.sel AS sel, l.data AS data, p.sel AS psel " +
         "FROM log l LEFT JOIN log p ON p.rev = l.prev_rev WHERE l.resource = ? AND l.rev > ? ORDER BY l.rev LIMIT ?",
@@ -83,30 +97,22 @@ export class Statements {
   }
 
   /**
-   * A page of keys in (ns, name) order. Parameters, in order: resource,
-   * [ns], [afterNs, afterName], [revision, revision], limit.
+   * A page of live keys in (ns, name) order. Parameters, in order: resource,
+   * [ns], [afterNs, afterName], limit.
    */
   list(q: ListQuery): SqlStatement<KeyRow> {
-    const id = `${+q.namespaced}${+q.after}${+q.withData}${+q.snapshot}`;
+    const id = `${+q.namespaced}${+q.after}${+q.withData}`;
     let st = this.#lists.get(id);
     if (st) return st;
     const cols = `l.rev AS rev, l.ns AS ns, l.name AS name, l.sel AS sel${q.withData ? ", l.data AS data" : ""}`;
     let sql: string;
-    if (!q.snapshot) {
-      sql = `SELECT ${cols} FROM current c JOIN log l ON l.rev = c.rev WHERE c.resource = ?`;
-      if (q.namespaced) sql += " AND c.ns = ?";
-      if (q.after) sql += " AND (c.ns, c.name) > (?, ?)";
-      sql += " ORDER BY c.ns, c.name LIMIT ?";
-    } else {
-      sql = `SELECT ${cols} FROM log l WHERE l.resource = ?`;
-      if (q.namespaced) sql += " AND l.ns = ?";
-      if (q.after) sql += " AND (l.ns, l.name) > (?, ?)";
-      sql +=
-        " AND l.rev <= ? AND NOT EXISTS (SELECT 1 FROM log s WHERE s.resource = l.resource AND s.ns = l.ns AND s.name = l.name AND s.rev > l.rev AND s.rev <= ?)" +
-        ` AND l.op != ${OP_DELETED} ORDER BY l.ns, l.name LIMIT ?`;
-    }
+    sql = `SELECT ${cols} FROM current c JOIN log l ON l.rev = c.rev WHERE c.resource = ?`;
+    if (q.namespaced) sql += " AND c.ns = ?";
+    if (q.after) sql += " AND (c.ns, c.name) > (?, ?)";
+    sql += " ORDER BY c.ns, c.name LIMIT ?";
     st = this.conn.prepare<KeyRow>(sql);
     this.#lists.set(id, st);
+    this.#all.push(st);
     return st;
   }
 
@@ -119,6 +125,13 @@ export class Statements {
       `SELECT count(*) AS n FROM current WHERE resource = ?${namespaced ? " AND ns = ?" : ""} AND (ns, name) > (?, ?)`,
     );
     this.#counts.set(id, st);
+    this.#all.push(st);
     return st;
+  }
+
+  /** Releases every statement (so closing the connection checkpoints and removes the WAL). */
+  finalize(): void {
+    const fixed = [this.getLive, this.insertLog, this.upsertCurrent, this.deleteCurrent, this.setMeta, this.getMeta, this.dataAt, this.exists, this.liveKeys, this.rowAt, this.changesAfter, this.replay, this.compactSuperseded, this.compactTombstones, this.lastWritePerResource];
+    for (const st of [...fixed, ...this.#all]) st.finalize();
   }
 }

@@ -1,0 +1,298 @@
+/**
+ * @module Field paths and field sets, as sigs.k8s.io/structured-merge-diff
+ * (fieldpath) defines them, with the `fieldsV1` wire encoding used in
+ * `metadata.managedFields`:
+ * `{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{}}}}}`.
+ *
+ * A path element is a field (`f:name`), a key of a map-list item
+ * (`k:{"name":"web"}`), a value of a set-list item (`v:"x"`) or an index
+ * (`i:0`). A set is a tree: each node holds members (paths in the set) and
+ * children (sub-sets below a path element); `.` marks a path that is both.
+ */
+import { canonicalJson, isObject, type JsonObject } from "../json-value.ts";
+
+export type PathElement =
+  | { kind: "field"; name: string }
+  | { kind: "key"; fields: Array<[string, unknown]> }
+  | { kind: "value"; value: unknown }
+  | { kind: "index"; index: number };
+
+export type FieldPath = PathElement[];
+
+export function fieldPE(name: string): PathElement {
+  return { kind: "field", name };
+}
+
+/** A map-list key; fields are sorted by name, like upstream's KeyByFields. */
+export function keyPE(fields: Array<[string, unknown]>): PathElement {
+  return { kind: "key", fields: [...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+/** The `fieldsV1` spelling of a path element; also its identity within a set. */
+export function peToString(pe: PathElement): string {
+  switch (pe.kind) {
+    case "field":
+      return `f:${pe.name}`;
+    case "key":
+      return `k:{${pe.fields.map(([n, v]) => `${JSON.stringify(n)}:${canonicalJson(v)}`).join(",")}}`;
+    case "value":
+      return `v:${canonicalJson(pe.value)}`;
+    case "index":
+      return `i:${pe.index}`;
+  }
+}
+
+/** Parses a `fieldsV1` key back into a path element. */
+export function peFromString(s: string): PathElement {
+  const body = s.slice(2);
+  switch (s.slice(0, 2)) {
+    case "f:":
+      return fieldPE(body);
+    case "k:": {
+      const parsed: unknown = JSON.parse(body);
+      if (!isObject(parsed)) throw new Error(`invalid key element ${JSON.stringify(s)}: not an object`);
+      return keyPE(Object.entries(parsed));
+    }
+    case "v:":
+      return { kind: "value", value: JSON.parse(body) as unknown };
+    case "i:": {
+      if (!/^\d+$/.test(body)) throw new Error(`invalid index element ${JSON.stringify(s)}`);
+      return { kind: "index", index: Number(body) };
+    }
+    default:
+      throw new Error(`unknown path element ${JSON.stringify(s)}`);
+  }
+}
+
+/** Upstream's value.ToString, used in human-readable paths. */
+function valueToString(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(valueToString).join(",")}]`;
+  if (isObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${k}=${valueToString(v[k])}`)
+      .join(";")}}`;
+  }
+  return String(v);
+}
+
+/** A path as conflict messages print it: `.spec.containers[name="web"].image`. */
+export function pathToString(path: FieldPath): string {
+  return path
+    .map((pe) => {
+      switch (pe.kind) {
+        case "field":
+          return `.${pe.name}`;
+        case "key":
+          return `[${pe.fields.map(([n, v]) => `${n}=${valueToString(v)}`).join(",")}]`;
+        case "value":
+          return `[=${valueToString(pe.value)}]`;
+        case "index":
+          return `[${pe.index}]`;
+      }
+    })
+    .join("");
+}
+
+const KIND_RANK = { field: 0, key: 1, value: 2, index: 3 } as const;
+
+/** Upstream's total order on values: null, numbers, strings, booleans, lists, maps. */
+function compareValues(a: unknown, b: unknown): number {
+  const rank = (v: unknown): number =>
+    v === null || v === undefined ? 0 : typeof v === "number" ? 1 : typeof v === "string" ? 2 : typeof v === "boolean" ? 3 : Array.isArray(v) ? 4 : 5;
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
+  const ca = canonicalJson(a);
+  const cb = canonicalJson(b);
+  return ca < cb ? -1 : ca > cb ? 1 : 0;
+}
+
+/** The order of path elements in a serialized set (fields, keys, values, indexes). */
+export function comparePE(a: PathElement, b: PathElement): number {
+  if (a.kind !== b.kind) return KIND_RANK[a.kind] - KIND_RANK[b.kind];
+  if (a.kind === "field" && b.kind === "field") return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  if (a.kind === "key" && b.kind === "key") {
+    for (let i = 0; i < Math.max(a.fields.length, b.fields.length); i++) {
+      const fa = a.fields[i];
+      const fb = b.fields[i];
+      if (!fa) return -1;
+      if (!fb) return 1;
+      if (fa[0] !== fb[0]) return fa[0] < fb[0] ? -1 : 1;
+      const c = compareValues(fa[1], fb[1]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  }
+  if (a.kind === "value" && b.kind === "value") return compareValues(a.value, b.value);
+  if (a.kind === "index" && b.kind === "index") return a.index - b.index;
+  return 0;
+}
+
+/**
+ * An immutable-by-convention tree of field paths. Operations return new
+ * sets; `insert` is the only mutator and is used while building.
+ */
+export class FieldSet {
+  private readonly members = new Map<string, PathElement>();
+  private readonly children = new Map<string, { pe: PathElement; set: FieldSet }>();
+
+  static of(paths: Iterable<FieldPath>): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.insert(p);
+    return s;
+  }
+
+  insert(path: FieldPath): void {
+    const [head, ...rest] = path;
+    if (!head) return;
+    const id = peToString(head);
+    if (rest.length === 0) {
+      this.members.set(id, head);
+      return;
+    }
+    let child = this.children.get(id);
+    if (!child) {
+      child = { pe: head, set: new FieldSet() };
+      this.children.set(id, child);
+    }
+    child.set.insert(rest);
+  }
+
+  has(path: FieldPath): boolean {
+    const [head, ...rest] = path;
+    if (!head) return false;
+    const id = peToString(head);
+    if (rest.length === 0) return this.members.has(id);
+    return this.children.get(id)?.set.has(rest) ?? false;
+  }
+
+  hasMember(pe: PathElement): boolean {
+    return this.members.has(peToString(pe));
+  }
+
+  /** The sub-set below `pe` (empty when none). */
+  child(pe: PathElement): FieldSet {
+    return this.children.get(peToString(pe))?.set ?? EMPTY;
+  }
+
+  isEmpty(): boolean {
+    if (this.members.size > 0) return false;
+    for (const c of this.children.values()) if (!c.set.isEmpty()) return false;
+    return true;
+  }
+
+  union(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [id, pe] of [...this.members, ...o.members]) out.members.set(id, pe);
+    const ids = new Set([...this.children.keys(), ...o.children.keys()]);
+    for (const id of ids) {
+      const a = this.children.get(id);
+      const b = o.children.get(id);
+      const pe = (a ?? b)?.pe;
+      if (!pe) continue;
+      out.addChild(id, pe, (a?.set ?? EMPTY).union(b?.set ?? EMPTY));
+    }
+    return out;
+  }
+
+  intersection(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [id, pe] of this.members) if (o.members.has(id)) out.members.set(id, pe);
+    for (const [id, c] of this.children) {
+      const other = o.children.get(id);
+      if (other) out.addChild(id, c.pe, c.set.intersection(other.set));
+    }
+    return out;
+  }
+
+  /** Members of this set not in `o`; a parent minus its child stays, a child minus its parent stays. */
+  difference(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [id, pe] of this.members) if (!o.members.has(id)) out.members.set(id, pe);
+    for (const [id, c] of this.children) {
+      const other = o.children.get(id);
+      out.addChild(id, c.pe, other ? c.set.difference(other.set) : c.set);
+    }
+    return out;
+  }
+
+  /** Like `difference`, but a member of `o` also removes everything below it. */
+  recursiveDifference(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [id, pe] of this.members) if (!o.members.has(id)) out.members.set(id, pe);
+    for (const [id, c] of this.children) {
+      if (o.members.has(id)) continue;
+      const other = o.children.get(id);
+      out.addChild(id, c.pe, other ? c.set.recursiveDifference(other.set) : c.set);
+    }
+    return out;
+  }
+
+  /** Every member path, in serialization order. */
+  paths(): FieldPath[] {
+    const out: FieldPath[] = [];
+    const walk = (s: FieldSet, prefix: FieldPath): void => {
+      for (const { pe, member, child } of s.sortedEntries()) {
+        if (member) out.push([...prefix, pe]);
+        if (child) walk(child, [...prefix, pe]);
+      }
+    };
+    walk(this, []);
+    return out;
+  }
+
+  /** Entries below this node: each path element with its membership and sub-set. */
+  sortedEntries(): Array<{ pe: PathElement; member: boolean; child: FieldSet | undefined }> {
+    const ids = new Set([...this.members.keys(), ...this.children.keys()]);
+    const entries = [...ids].map((id) => {
+      const c = this.children.get(id);
+      const pe = (this.members.get(id) ?? c?.pe) as PathElement;
+      return { pe, member: this.members.has(id), child: c && !c.set.isEmpty() ? c.set : undefined };
+    });
+    return entries.filter((e) => e.member || e.child).sort((a, b) => comparePE(a.pe, b.pe));
+  }
+
+  /** The `fieldsV1` object. */
+  toFieldsV1(): JsonObject {
+    return this.emit(false);
+  }
+
+  private emit(includeSelf: boolean): JsonObject {
+    const out: JsonObject = {};
+    const entries = this.sortedEntries();
+    if (includeSelf && entries.length > 0) out["."] = {};
+    for (const { pe, member, child } of entries) {
+      out[peToString(pe)] = child ? child.emit(member) : {};
+    }
+    return out;
+  }
+
+  /** Parses a `fieldsV1` object; throws Error on malformed input. */
+  static fromFieldsV1(v: unknown): FieldSet {
+    if (v === undefined || v === null) return new FieldSet();
+    if (!isObject(v)) throw new Error("fieldsV1 must be an object");
+    const out = new FieldSet();
+    for (const [k, sub] of Object.entries(v)) {
+      if (k === ".") continue;
+      if (!isObject(sub)) throw new Error(`fieldsV1 entry ${JSON.stringify(k)} must be an object`);
+      const pe = peFromString(k);
+      const id = peToString(pe);
+      const keys = Object.keys(sub);
+      if (keys.length === 0 || Object.hasOwn(sub, ".")) out.members.set(id, pe);
+      if (keys.some((x) => x !== ".")) out.addChild(id, pe, FieldSet.fromFieldsV1(sub));
+    }
+    return out;
+  }
+
+  private addChild(id: string, pe: PathElement, set: FieldSet): void {
+    if (!set.isEmpty()) this.children.set(id, { pe, set });
+  }
+}
+
+const EMPTY = new FieldSet();
