@@ -10,6 +10,7 @@ import { TypeRegistry } from "./api/registry.ts";
 import { logger } from "./log.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
 import { CrdController, crdResourceType } from "./server/crds.ts";
+import { GarbageCollector } from "./server/garbage-collector.ts";
 import type { ServerDeps } from "./server/handlers/context.ts";
 import { NamespaceLifecycle } from "./server/namespace-lifecycle.ts";
 import { RestStorage } from "./server/rest-storage.ts";
@@ -65,6 +66,8 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   lifecycle.start();
   const crds = new CrdController(store, registry, crdType);
   crds.start();
+  const gc = new GarbageCollector(store, registry, logger("garbage-collector"));
+  gc.start();
   const api = createApiServer(deps, { readyChecks: { store: () => true } });
 
   const kernel: Kernel = {
@@ -76,6 +79,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       await kernel.listening?.stop();
       await lifecycle.stop();
       await crds.stop();
+      await gc.stop();
       await store.close();
       log.info("stopped");
     },

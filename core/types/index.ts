@@ -8,7 +8,7 @@ import type { ResourceTypeInit } from "../api/registry.ts";
 import { appsV1Types } from "./apps-v1/index.ts";
 import { coreV1Types } from "./core-v1/index.ts";
 
-/** Every built-in kind, in registration order (core/v1 first). Fresh objects each call. */
+/** Every built-in kind, in registration order (core/v1 first). The declarations are shared module constants: treat them as read-only. */
 export function builtinTypes(): ResourceTypeInit[] {
   return [...coreV1Types(), ...appsV1Types()];
 }

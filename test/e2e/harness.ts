@@ -63,6 +63,11 @@ export async function startServer(runtime: Runtime = "bun", extraArgs: string[] 
       reject(new Error(`server on ${runtime} exited with ${code}: ${stderr}`));
     });
   });
+  proc.on("exit", (code, signal) => {
+    if (code !== 0 && signal !== "SIGTERM" && signal !== "SIGKILL") {
+      process.stderr.write(`skiff server (${runtime}) exited unexpectedly (${code ?? signal}):\n${stderr.slice(-4000)}\n`);
+    }
+  });
   const kubeconfig = join(dir, "data", "kubeconfig.yaml");
   if (!existsSync(kubeconfig)) throw new Error("kubeconfig.yaml was not written before ready");
   const kubectl: TestServer["kubectl"] = (a, o = {}) => {

@@ -3,7 +3,7 @@
  * `skiff server`: each command is checked on what kubectl prints and on what
  * the server stored.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { haveKubectl, startServer, type TestServer } from "./harness.ts";
@@ -62,6 +62,8 @@ spec:
               size: {type: integer, minimum: 1}
               color: {type: string}
 `;
+
+setDefaultTimeout(60_000);
 
 function json(s: string): any {
   return JSON.parse(s);
@@ -221,6 +223,33 @@ describeWith("kubectl e2e", haveKubectl(), "kubectl", () => {
     expect(s.k(["delete", "deploy", "web", "--cascade=orphan"])).toContain("deleted");
     s.k(["apply", "-f", file("d2.yaml", DEPLOY.replace("name: web", "name: web2"))]);
     expect(s.k(["delete", "deploy", "web2", "--cascade=foreground", "--wait=false"])).toContain("deleted");
+  });
+
+  test("cascading deletion follows ownerReferences: background, foreground, orphan", async () => {
+    const owned = (owner: string, dep: string) => {
+      s.k(["apply", "-f", file(`${owner}.yaml`, DEPLOY.replace("name: web", `name: ${owner}`))]);
+      const uid = s.k(["get", "deploy", owner, "-o", "jsonpath={.metadata.uid}"]);
+      const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: dep, ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: owner, uid, controller: true, blockOwnerDeletion: true }] } };
+      s.k(["create", "-f", "-"], { input: JSON.stringify(cm) });
+    };
+    const gone = async (what: string[]) => {
+      const deadline = Date.now() + 10_000;
+      while (s.kubectl(["get", ...what]).code === 0) {
+        if (Date.now() > deadline) throw new Error(`${what.join(" ")} was not collected`);
+        await Bun.sleep(100);
+      }
+    };
+    owned("bg", "bg-dep");
+    s.k(["delete", "deploy", "bg"]);
+    await gone(["cm", "bg-dep"]);
+    owned("fg", "fg-dep");
+    s.k(["delete", "deploy", "fg", "--cascade=foreground"]);
+    await gone(["cm", "fg-dep"]);
+    await gone(["deploy", "fg"]);
+    owned("or", "or-dep");
+    s.k(["delete", "deploy", "or", "--cascade=orphan"]);
+    await gone(["deploy", "or"]);
+    expect(json(s.k(["get", "cm", "or-dep", "-o", "json"])).metadata.ownerReferences).toBeUndefined();
   });
 
   test("namespaces: create, use, delete with contents", async () => {

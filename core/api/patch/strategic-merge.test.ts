@@ -38,7 +38,7 @@ const cases: Case[] = [
     doc: nginxDeployment(),
     patch: podPatch({ "$setElementOrder/containers": [{ name: "nginx" }], containers: [{ image: "nginx:1.26", name: "nginx" }] }),
     want: (() => {
-      const d = nginxDeployment() as Obj & { spec: { template: { spec: { containers: Obj[] } } } };
+      const d = nginxDeployment();
       d.spec.template.spec.containers = [{ name: "nginx", image: "nginx:1.26", ports: [{ containerPort: 80, protocol: "TCP" }] }];
       return d;
     })(),
@@ -176,7 +176,7 @@ const cases: Case[] = [
     doc: nginxDeployment(),
     patch: podPatch({ "$setElementOrder/containers": [{ name: "nginx" }], containers: [{ image: "nginx:1.26", name: "nginx" }] }),
     want: (() => {
-      const d = nginxDeployment() as Obj & { spec: { template: { spec: { containers: Obj[] } } } };
+      const d = nginxDeployment();
       d.spec.template.spec.containers = [{ name: "nginx", image: "nginx:1.26", ports: [{ containerPort: 80, protocol: "TCP" }] }];
       return d;
     })(),
@@ -187,6 +187,12 @@ const cases: Case[] = [
     doc: { metadata: { finalizers: ["a", "b"] } },
     patch: { metadata: { "$deleteFromPrimitiveList/finalizers": ["a"] } },
     want: { metadata: { finalizers: ["b"] } },
+  },
+  {
+    name: "a patch under a field the object lacks is stored cleaned, its directives not applied",
+    doc: { metadata: { name: "web" } },
+    patch: { metadata: { labels: { $patch: "foo" } }, spec: { strategy: { $retainKeys: ["type"], type: "Recreate" } } },
+    want: { metadata: { name: "web" }, spec: { strategy: { type: "Recreate" } } },
   },
   {
     name: "a null patch changes nothing",
@@ -223,6 +229,7 @@ const errorCases: ErrorCase[] = [
   { name: "$patch: merge on a list", patch: podPatch({ containers: [{ $patch: "merge" }] }), code: 400, message: "merging lists cannot yet be specified in the patch" },
   {
     name: "an unknown $patch value on a map",
+    doc: { metadata: { labels: { a: "b" } } },
     patch: { metadata: { labels: { $patch: "foo" } } },
     code: 400,
     message: "unknown patch type: foo in map: map[$patch:foo]",
@@ -246,9 +253,10 @@ const errorCases: ErrorCase[] = [
     code: 400,
     message: "doesn't match $setElementOrder list",
   },
-  { name: "$retainKeys that is not a list", patch: { spec: { strategy: { $retainKeys: "type" } } }, code: 400, message: "invalid patch format of retainKeys" },
+  { name: "$retainKeys that is not a list", doc: { spec: { strategy: { type: "Recreate" } } }, patch: { spec: { strategy: { $retainKeys: "type" } } }, code: 400, message: "invalid patch format of retainKeys" },
   {
     name: "$retainKeys missing a patched field",
+    doc: { spec: { strategy: { type: "Recreate" } } },
     patch: { spec: { strategy: { $retainKeys: ["type"], rollingUpdate: { maxSurge: 2 } } } },
     code: 400,
     message: "invalid patch format of retainKeys",

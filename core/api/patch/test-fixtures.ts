@@ -131,8 +131,11 @@ export const DEPLOYMENT: Schema = {
   "x-kubernetes-group-version-kind": [{ group: "apps", version: "v1", kind: "Deployment" }],
 };
 
-/** A minimal nginx Deployment with one container exposing port 80. */
-export function nginxDeployment(): Record<string, unknown> & { metadata: Record<string, unknown> } {
+/** Loosely typed JSON for test objects that are poked at by path. */
+export type LooseJson = Record<string, any>;
+
+/** A minimal nginx Deployment with one container exposing port 80 (a fresh copy per call). */
+export function nginxDeployment(): LooseJson {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",

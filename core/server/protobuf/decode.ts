@@ -150,10 +150,13 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Collects `Message#field` for every unknown field skipped (diagnostics and tests). */
+export type UnknownFieldSink = string[] | undefined;
+
 /** Renders a non-scalar value (table message or wrapper) from its bytes. */
-function renderValue(type: string, bytes: Uint8Array): Json {
+function renderValue(type: string, bytes: Uint8Array, sink: UnknownFieldSink): Json {
   const special = SPECIAL_TYPES.get(type);
-  return special ? special.decode(bytes) : decodeMessageBytes(bytes, type);
+  return special ? special.decode(bytes) : decodeMessageBytes(bytes, type, sink);
 }
 
 /** Renders the Go zero value of a non-scalar type. */
@@ -163,7 +166,7 @@ function zeroValue(type: string): Json {
 }
 
 /** Decodes one map entry message {key = 1, value = 2}. */
-function readMapEntry(bytes: Uint8Array, f: FieldDescriptor): [string, Json] {
+function readMapEntry(bytes: Uint8Array, f: FieldDescriptor, sink: UnknownFieldSink): [string, Json] {
   let key = "";
   let value: Json;
   let valueChunks: Uint8Array[] | undefined;
@@ -181,6 +184,7 @@ function readMapEntry(bytes: Uint8Array, f: FieldDescriptor): [string, Json] {
         valueChunks = [...(valueChunks ?? []), r.bytes()];
       }
     } else {
+      sink?.push(`map entry of ${f.json}#${tag.field}`);
       r.skip(tag);
     }
   }
@@ -188,23 +192,24 @@ function readMapEntry(bytes: Uint8Array, f: FieldDescriptor): [string, Json] {
   if (!valueChunks) return [key, zeroValue(f.type)];
   const special = SPECIAL_TYPES.get(f.type);
   // A wrapper replaces itself on every occurrence; a table message merges.
-  return [key, special ? special.decode(valueChunks[valueChunks.length - 1] as Uint8Array) : renderValue(f.type, concat(valueChunks))];
+  return [key, special ? special.decode(valueChunks[valueChunks.length - 1] as Uint8Array) : renderValue(f.type, concat(valueChunks), sink)];
 }
 
 /** Scans a message's fields into per-field slots. */
-function collect(desc: MessageDescriptor, bytes: Uint8Array): Map<FieldDescriptor, Slot> {
+function collect(desc: MessageDescriptor, bytes: Uint8Array, sink: UnknownFieldSink): Map<FieldDescriptor, Slot> {
   const slots = new Map<FieldDescriptor, Slot>();
   const r = new Reader(bytes);
   while (!r.done()) {
     const tag = r.tag();
     const f = desc.byNumber.get(tag.field);
     if (!f) {
+      sink?.push(`${desc.name}#${tag.field}`);
       r.skip(tag);
       continue;
     }
     if (f.map) {
       expectWire(tag, WIRE_BYTES, "map");
-      const [k, v] = readMapEntry(r.bytes(), f);
+      const [k, v] = readMapEntry(r.bytes(), f, sink);
       const slot = slots.get(f);
       if (slot?.kind === "map") slot.entries.set(k, v);
       else slots.set(f, { kind: "map", entries: new Map([[k, v]]) });
@@ -221,7 +226,7 @@ function collect(desc: MessageDescriptor, bytes: Uint8Array): Map<FieldDescripto
       expectWire(tag, WIRE_BYTES, f.type);
       const payload = r.bytes();
       if (f.repeated) {
-        const value = renderValue(f.type, payload);
+        const value = renderValue(f.type, payload, sink);
         const slot = slots.get(f);
         if (slot?.kind === "list") slot.values.push(value);
         else slots.set(f, { kind: "list", values: [value] });
@@ -236,7 +241,7 @@ function collect(desc: MessageDescriptor, bytes: Uint8Array): Map<FieldDescripto
 }
 
 /** Writes one field into `out` following its presence rule. */
-function emit(out: JsonObject, f: FieldDescriptor, slot: Slot | undefined): void {
+function emit(out: JsonObject, f: FieldDescriptor, slot: Slot | undefined, sink: UnknownFieldSink): void {
   if (f.map || f.repeated) {
     let value: Json;
     if (slot?.kind === "map" && slot.entries.size > 0) {
@@ -266,12 +271,12 @@ function emit(out: JsonObject, f: FieldDescriptor, slot: Slot | undefined): void
   }
   const chunks = slot?.kind === "chunks" ? slot.chunks : undefined;
   if (f.presence === "inline") {
-    const inner = chunks ? renderValue(f.type, concat(chunks)) : zeroValue(f.type);
+    const inner = chunks ? renderValue(f.type, concat(chunks), sink) : zeroValue(f.type);
     if (inner && typeof inner === "object") Object.assign(out, inner);
     return;
   }
   if (chunks) {
-    out[f.json] = renderValue(f.type, concat(chunks));
+    out[f.json] = renderValue(f.type, concat(chunks), sink);
   } else if (f.presence === "pointerNull") {
     out[f.json] = null;
   } else if (f.presence === "omitempty" || f.presence === "always") {
@@ -282,12 +287,13 @@ function emit(out: JsonObject, f: FieldDescriptor, slot: Slot | undefined): void
 /**
  * Decodes `bytes` as the table message `name` into its Go JSON shape.
  * Throws WireError on malformed input and Error for an unknown message name.
+ * `sink`, when given, receives `Message#field` for every unknown field skipped.
  */
-export function decodeMessageBytes(bytes: Uint8Array, name: string): JsonObject {
+export function decodeMessageBytes(bytes: Uint8Array, name: string, sink?: UnknownFieldSink): JsonObject {
   const desc = messages().get(name);
   if (!desc) throw new Error(`no protobuf table for message ${name}`);
-  const slots = collect(desc, bytes);
+  const slots = collect(desc, bytes, sink);
   const out: JsonObject = {};
-  for (const f of desc.fields) emit(out, f, slots.get(f));
+  for (const f of desc.fields) emit(out, f, slots.get(f), sink);
   return out;
 }

@@ -9,8 +9,7 @@
  * own descriptor tables into exactly the JSON object Go's encoder would emit.
  */
 
-import { errors } from "../../api/errors.ts";
-import { isApiError } from "../../api/errors.ts";
+import { errors, isApiError } from "../../api/errors.ts";
 import { decodeMessageBytes } from "./decode.ts";
 import { messageForKind, messages, SUPPORTED_KINDS, type SupportedKind } from "./registry.ts";
 import { utf8String } from "./special.ts";
@@ -135,13 +134,41 @@ export function decodeKubernetesProtobuf(bytes: Uint8Array, defaults: EnvelopeDe
   return { kind, apiVersion, ...body };
 }
 
+/** Options for `decodeMessage`. */
+export interface DecodeMessageOptions {
+  /** Receives `Message#field` for every field the tables do not know (and skipped). */
+  unknownFields?: string[];
+}
+
 /**
  * Decodes `bytes` (no magic, no envelope) as the table message `messageName`
  * (e.g. "core.v1.PodSpec"). Throws 400 on malformed bytes or an unknown name.
  */
-export function decodeMessage(bytes: Uint8Array, messageName: string): Record<string, unknown> {
+export function decodeMessage(
+  bytes: Uint8Array,
+  messageName: string,
+  options: DecodeMessageOptions = {},
+): Record<string, unknown> {
   if (!messages().has(messageName)) badRequest(`no descriptor for message ${JSON.stringify(messageName)}`);
-  return guarded(() => decodeMessageBytes(bytes, messageName));
+  return guarded(() => decodeMessageBytes(bytes, messageName, options.unknownFields));
+}
+
+/** The (group, version, kind) of the resource a request targets, as the server's registry knows it. */
+export interface TargetType {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+/**
+ * Adapter for the server's body decoder hook: like `decodeKubernetesProtobuf`,
+ * with the target resource's GVK as the default for an envelope that omits it
+ * (upstream's copyKindDefaults). An explicit envelope GVK always wins, so
+ * subresource bodies (Eviction, TokenRequest, DeleteOptions) decode as sent.
+ */
+export function decodeProtobufBody(bytes: Uint8Array, type?: TargetType): unknown {
+  const defaults = type ? { apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind } : {};
+  return decodeKubernetesProtobuf(bytes, defaults);
 }
 
 /** The top-level message name for (apiVersion, kind), if supported. */

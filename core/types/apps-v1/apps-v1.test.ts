@@ -215,7 +215,7 @@ describe("ReplicaSet / DaemonSet / StatefulSet", () => {
         ...deployment().spec,
         serviceName: "web",
         volumeClaimTemplates: [
-          { metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1024Mi" } } } },
+          { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1024Mi" } } } },
         ],
       },
     };
@@ -227,8 +227,6 @@ describe("ReplicaSet / DaemonSet / StatefulSet", () => {
     expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     expect(spec.volumeClaimTemplates).toEqual([
       {
-        apiVersion: "v1",
-        kind: "PersistentVolumeClaim",
         metadata: { creationTimestamp: null, name: "data" },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, volumeMode: "Filesystem" },
         status: { phase: "Pending" },

@@ -56,8 +56,9 @@ export function defaultStatefulSet(o: JsonObject): void {
   if (isNil(spec.revisionHistoryLimit)) spec.revisionHistoryLimit = 10;
   defaultPodTemplate(ensureObj(spec, "template"));
   for (const claim of objsAt(spec, "volumeClaimTemplates")) {
-    setDefault(claim, "apiVersion", "v1");
-    setDefault(claim, "kind", "PersistentVolumeClaim");
+    // Upstream's v1 conversion clears these (kubernetes/kubernetes#87583).
+    delete claim.apiVersion;
+    delete claim.kind;
     const meta = ensureObj(claim, "metadata");
     if (meta.creationTimestamp === undefined) meta.creationTimestamp = null;
     defaultPvcSpec(ensureObj(claim, "spec"));

@@ -10,6 +10,7 @@ import type { KubeObject } from "../../api/meta.ts";
 import type { ResourceTypeInit } from "../../api/registry.ts";
 import { isQualifiedName, isValidLabelValue } from "../../api/validation.ts";
 import { OBJECT_META } from "../meta-schemas.ts";
+import { canonicalizeQuantitiesOrThrow } from "../normalize.ts";
 import { child, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, index } from "../field-errors.ts";
 import { asArr, asObj, asStr, cloneJson, isNil, objsAt, strAt, type JsonObject } from "../object-access.ts";
 import { atomic, bool, int32, int64, keyed, kindSchema, obj, opaque, ref, resourceList, set, str, time } from "../schema-dsl.ts";
@@ -112,6 +113,7 @@ export function validateNode(o: KubeObject, old?: KubeObject): StatusCause[] {
 
 /** SetDefaults_NodeStatus: allocatable defaults to capacity. */
 export function defaultNode(o: KubeObject): void {
+  canonicalizeQuantitiesOrThrow(NODE_SCHEMA, o, "Node", "v1");
   const status = asObj(o.status);
   if (status && isNil(status.allocatable) && !isNil(status.capacity)) status.allocatable = cloneJson(status.capacity);
   const spec = asObj(o.spec);

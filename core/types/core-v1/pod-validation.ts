@@ -210,10 +210,20 @@ function immutableView(spec: unknown): unknown {
   return s;
 }
 
-/** ValidatePodUpdate's spec rules (simplified: no diff in the message). */
+/**
+ * ValidatePodUpdate's spec rules (simplified: no diff in the message). Setting
+ * `spec.nodeName` on an unbound pod is let through: the `binding` subresource
+ * runs through the same update path here, unlike upstream's BindingREST.
+ */
 export function validatePodSpecUpdate(newSpec: unknown, oldSpec: unknown): StatusCause[] {
   const causes: StatusCause[] = [];
-  if (!jsonEqual(immutableView(newSpec), immutableView(oldSpec))) causes.push(fieldForbidden("spec", POD_UPDATE_MESSAGE));
+  const newView = immutableView(newSpec) as JsonObject;
+  const oldView = immutableView(oldSpec) as JsonObject;
+  if ((asStr(oldView.nodeName) ?? "") === "") {
+    delete newView.nodeName;
+    delete oldView.nodeName;
+  }
+  if (!jsonEqual(newView, oldView)) causes.push(fieldForbidden("spec", POD_UPDATE_MESSAGE));
   const oldAds = asNum(asObj(oldSpec)?.activeDeadlineSeconds);
   const newAds = asNum(asObj(newSpec)?.activeDeadlineSeconds);
   if (oldAds !== undefined && (newAds === undefined || newAds > oldAds)) {

@@ -204,3 +204,15 @@ describe("Pod selectable fields", () => {
     });
   });
 });
+
+describe("Pod binding through the update path", () => {
+  test("setting nodeName on an unbound pod passes; moving a bound pod does not", () => {
+    const old = admitCreate(podType, pod({ containers: [{ name: "a", image: "x:1" }] })).obj;
+    const bound = structuredClone(old);
+    (bound.spec as Record<string, unknown>).nodeName = "n1";
+    expect(admitUpdate(podType, bound, old).causes).toEqual([]);
+    const moved = structuredClone(bound);
+    (moved.spec as Record<string, unknown>).nodeName = "n2";
+    expect(admitUpdate(podType, moved, bound).causes.map((c) => c.field)).toEqual(["spec"]);
+  });
+});

@@ -121,6 +121,12 @@ export function keepAllocatedValues(o: KubeObject, old: KubeObject): void {
     if (asArr(spec.clusterIPs).length === 0 && asArr(oldSpec.clusterIPs).length > 0) spec.clusterIPs = structuredClone(oldSpec.clusterIPs);
     for (const f of ["ipFamilies", "ipFamilyPolicy"]) if (isNil(spec[f]) && !isNil(oldSpec[f])) spec[f] = structuredClone(oldSpec[f]);
   }
+  // NormalizeClusterIPs: an old client changed only the singular field.
+  const ip = asStr(spec.clusterIP) ?? "";
+  if (ip !== (asStr(oldSpec.clusterIP) ?? "") && JSON.stringify(asArr(spec.clusterIPs)) === JSON.stringify(asArr(oldSpec.clusterIPs))) {
+    if (ip === "") delete spec.clusterIPs;
+    else spec.clusterIPs = [ip];
+  }
   if (needsNodePort(spec) && needsNodePort(oldSpec)) {
     const nodePorts = (s: JsonObject) => new Set(objsAt(s, "ports").map((p) => asNum(p.nodePort) ?? 0).filter((n) => n !== 0));
     const newUsed = nodePorts(spec);

@@ -38,6 +38,9 @@ import {
 import { compareValues, mergeValues, removeItems } from "./merge.ts";
 import { SchemaViolation, ensureNamedFieldsAreMembers, fieldSetOf } from "./typed.ts";
 
+/** The manager that owns an untracked object's fields when it is first applied to. */
+export const BEFORE_FIRST_APPLY = "before-first-apply";
+
 export interface ServerSideApplyArgs {
   /** The stored object, or undefined to create it. */
   live: KubeObject | undefined;
@@ -97,8 +100,8 @@ export function serverSideApply(args: ServerSideApplyArgs): ApplyResult {
   }
 
   const live = args.live ? withoutManagedFields(args.live) : undefined;
-  const managers = decodeOrEmpty(args.live?.metadata?.managedFields);
   const subresource = args.subresource ?? "";
+  const managers = args.live ? existingManagers(args, subresource) : new Map<string, ManagerEntry>();
   const id = managerId({ manager, operation: "Apply", apiVersion, subresource });
   const previous = managers.get(id);
   const merged = mergeValues(live, withoutManagedFields(args.applied), schema) as JsonObject;
@@ -153,12 +156,16 @@ export interface UpdateManagedFieldsArgs {
  * The managedFields for an ordinary write. A request may rewrite
  * managedFields itself (a non-empty, valid list replaces the stored one;
  * `[{}]` clears it); subresource writes always start from the stored entries.
+ * An existing object (one with a uid) without entries stays untracked, as
+ * upstream does; creates are always tracked.
  */
 export function updateManagedFields(args: UpdateManagedFieldsArgs): ManagedFieldsEntry[] {
   const { schema, manager, apiVersion } = args;
   const subresource = args.subresource ?? "";
   const ignored = resetFieldSet(args.resetFields);
   const managers = startingManagers(args.live, args.updated, subresource);
+  // Upstream leaves an existing object nobody tracks untracked until an apply.
+  if (managers.size === 0 && args.live?.metadata?.uid) return [];
 
   const diff = compareValues(args.live ? withoutManagedFields(args.live) : {}, withoutManagedFields(args.updated), schema);
   const changed = filtered(diff.added.union(diff.modified), ignored);
@@ -181,6 +188,29 @@ export function updateManagedFields(args: UpdateManagedFieldsArgs): ManagedField
   stripManagers(managers, ignored);
   capUpdateManagers(managers);
   return encodeManagedFields(managers);
+}
+
+/**
+ * The live object's managers. An object nobody tracked yet first has all its
+ * fields attributed to `before-first-apply` (upstream's skipNonAppliedManager),
+ * so the apply can conflict with what is already there.
+ */
+function existingManagers(args: ServerSideApplyArgs, subresource: string): Managers {
+  const live = args.live as KubeObject;
+  const managers = decodeOrEmpty(live.metadata?.managedFields);
+  if (managers.size > 0) return managers;
+  const entries = updateManagedFields({
+    live: undefined,
+    updated: live,
+    schema: args.schema,
+    manager: BEFORE_FIRST_APPLY,
+    operation: "Update",
+    apiVersion: args.apiVersion,
+    now: args.now,
+    subresource,
+    ...(args.resetFields ? { resetFields: args.resetFields } : {}),
+  });
+  return decodeManagedFields(entries);
 }
 
 function startingManagers(live: KubeObject | undefined, updated: KubeObject, subresource: string): Managers {

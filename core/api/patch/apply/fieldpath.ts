@@ -176,9 +176,16 @@ export class FieldSet {
     return this.members.has(peToString(pe));
   }
 
-  /** The sub-set below `pe` (empty when none). */
+  /** The sub-set below `pe` (empty when none); shared, do not mutate. */
   child(pe: PathElement): FieldSet {
     return this.children.get(peToString(pe))?.set ?? EMPTY;
+  }
+
+  /** Builder: merges `set` into the sub-set below `pe`. */
+  insertUnder(pe: PathElement, set: FieldSet): void {
+    const id = peToString(pe);
+    const existing = this.children.get(id);
+    this.addChild(id, pe, existing ? existing.set.union(set) : set);
   }
 
   isEmpty(): boolean {
@@ -295,4 +302,5 @@ export class FieldSet {
   }
 }
 
+/** The shared empty set returned by `child`; never mutated. */
 const EMPTY = new FieldSet();

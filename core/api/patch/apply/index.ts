@@ -9,6 +9,7 @@ import { fieldSetOf } from "./typed.ts";
 
 export { FieldSet, pathToString, peFromString, peToString, type FieldPath, type PathElement } from "./fieldpath.ts";
 export {
+  BEFORE_FIRST_APPLY,
   fieldManagerRequired,
   serverSideApply,
   updateManagedFields,

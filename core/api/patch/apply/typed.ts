@@ -150,8 +150,7 @@ export function ensureNamedFieldsAreMembers(set: FieldSet, s: Schema | undefined
     if (member) out.insert([pe]);
     if (!child) continue;
     if (pe.kind === "field" && isDeclared(s, pe.name)) out.insert([pe]);
-    const sub = ensureNamedFieldsAreMembers(child, pe.kind === "field" ? childSchema(s, pe.name) : listItemSchema(s));
-    for (const p of sub.paths()) out.insert([pe, ...p]);
+    out.insertUnder(pe, ensureNamedFieldsAreMembers(child, pe.kind === "field" ? childSchema(s, pe.name) : listItemSchema(s)));
   }
   return out;
 }

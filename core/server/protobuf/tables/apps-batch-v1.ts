@@ -134,8 +134,8 @@ export const BATCH_V1: MessageTable = {
   ].join(", "),
   "batch.v1.PodFailurePolicy": "1 rules batch.v1.PodFailurePolicyRule[]!",
   "batch.v1.PodFailurePolicyRule":
-    "1 action string!, 2 onExitCodes batch.v1.PodFailurePolicyOnExitCodesRequirement?!, 3 onPodConditions batch.v1.PodFailurePolicyOnPodConditionsPattern[]!",
-  "batch.v1.PodFailurePolicyOnExitCodesRequirement": "1 containerName string?!, 2 operator string!, 3 values int32[]!",
+    "1 action string!, 2 onExitCodes batch.v1.PodFailurePolicyOnExitCodesRequirement?, 3 onPodConditions batch.v1.PodFailurePolicyOnPodConditionsPattern[]",
+  "batch.v1.PodFailurePolicyOnExitCodesRequirement": "1 containerName string?, 2 operator string!, 3 values int32[]!",
   "batch.v1.PodFailurePolicyOnPodConditionsPattern": "1 type string!, 2 status string!",
   "batch.v1.SuccessPolicy": "1 rules batch.v1.SuccessPolicyRule[]!",
   "batch.v1.SuccessPolicyRule": "1 succeededIndexes string?, 2 succeededCount int32?",

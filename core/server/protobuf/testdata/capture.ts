@@ -2,7 +2,9 @@
  * @module Regenerates `kubectl-fixtures.json`: runs the real kubectl 1.32
  * (`/usr/bin/kubectl`) against the throwaway recorder in `capture-server.ts`,
  * keeps every protobuf request body it sends, and for `create` commands also
- * records the object kubectl prints with `--dry-run=client -o json`.
+ * records the object kubectl prints with `--dry-run=client -o json`. It also
+ * records Go's JSON for the typed objects in `typed-manifests.ts`
+ * (`kubectl set image --local -o json`).
  *
  * Run from the repository root: `npx bun core/server/protobuf/testdata/capture.ts`.
  * Not imported by the tests; the committed fixtures make them kubectl-free.
@@ -15,6 +17,7 @@ import { join } from "node:path";
 import { decodeKubernetesProtobuf } from "../index.ts";
 import { startRecorder, type ServerState } from "./capture-server.ts";
 import { RICH_CRONJOB } from "./rich-cronjob.ts";
+import { TYPED_MANIFESTS } from "./typed-manifests.ts";
 
 const KUBECTL = "/usr/bin/kubectl";
 const PROTOBUF = "application/vnd.kubernetes.protobuf";
@@ -26,10 +29,18 @@ interface Scenario {
   /** Also capture `--dry-run=client -o json` (create commands only). */
   dryRun: boolean;
   state?: Partial<ServerState>;
+  /** Observed to send no protobuf body (recorded anyway as evidence). */
+  jsonOnly?: boolean;
+}
+
+/** Inserts flags before a `--` (which starts the container command) or at the end. */
+function withFlags(args: string[], ...flags: string[]): string[] {
+  const dash = args.indexOf("--");
+  return dash < 0 ? [...args, ...flags] : [...args.slice(0, dash), ...flags, ...args.slice(dash)];
 }
 
 function create(name: string, ...args: string[]): Scenario {
-  return { name, args: ["create", ...args, "--validate=false"], dryRun: true };
+  return { name, args: withFlags(["create", ...args], "--validate=false"), dryRun: true };
 }
 
 function scenarios(files: { bin: string }): Scenario[] {
@@ -70,7 +81,7 @@ function scenarios(files: { bin: string }): Scenario[] {
     create("priorityclass", "priorityclass", "pc", "--value=1000", "--description=high", "--preemption-policy=Never"),
     create("priorityclass-zero-default", "priorityclass", "pcd", "--value=0", "--global-default"),
     create("poddisruptionbudget-min", "poddisruptionbudget", "pdb", "--selector=app=web", "--min-available=1"),
-    create("poddisruptionbudget-max", "poddisruptionbudget", "pdb2", "--selector=app=web,tier!=db", "--max-unavailable=50%"),
+    create("poddisruptionbudget-max", "poddisruptionbudget", "pdb2", "--selector=app=web,tier in (a,b),!legacy", "--max-unavailable=50%"),
     create("ingress", "ingress", "ing", "--rule=foo.com/bar=svc:80"),
     create(
       "ingress-rich",
@@ -88,7 +99,7 @@ function scenarios(files: { bin: string }): Scenario[] {
       args: ["create", "token", "sa", "--duration=10m", "--audience=https://example.com", "--bound-object-kind=Pod", "--bound-object-name=p1", "--bound-object-uid=55555555-5555-5555-5555-555555555555"],
       dryRun: false,
     },
-    { name: "drain-evict", args: ["drain", "n1", "--timeout=20s"], dryRun: false, state: { eviction: true } },
+    { name: "drain-evict", args: ["drain", "n1", "--timeout=20s"], dryRun: false, state: { eviction: true }, jsonOnly: true },
     { name: "drain-delete", args: ["drain", "n1", "--timeout=20s", "--disable-eviction", "--grace-period=30"], dryRun: false },
     { name: "debug-node", args: ["debug", "node/n1", "--image=busybox", "--profile=general"], dryRun: false },
   ];
@@ -111,7 +122,7 @@ function run(args: string[], port: number): Promise<{ code: number; stdout: stri
   );
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, KUBECONFIG: kubeconfig };
   return new Promise((resolve) => {
-    const child = spawn(KUBECTL, [...args, `--cache-dir=${join(dir, "cache")}`], { env });
+    const child = spawn(KUBECTL, withFlags(args, `--cache-dir=${join(dir, "cache")}`), { env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -134,24 +145,44 @@ async function main(): Promise<void> {
     try {
       const live = await run(sc.args, rec.port);
       if (live.code !== 0) throw new Error(`${sc.name}: kubectl exited ${live.code}: ${live.stderr}`);
-      const requests = rec.requests
-        .filter((r) => r.contentType === PROTOBUF)
-        .map((r) => ({ method: r.method, path: r.path, contentType: r.contentType, bodyBase64: Buffer.from(r.body).toString("base64") }));
-      if (requests.length === 0) throw new Error(`${sc.name}: kubectl sent no protobuf body`);
+      // Every write is kept (drain's cordon PATCH and, in 1.32, its eviction POST are JSON);
+      // the tests decode the protobuf ones.
+      const requests = rec.requests.map((r) => ({ method: r.method, path: r.path, contentType: r.contentType, bodyBase64: Buffer.from(r.body).toString("base64") }));
+      if (!requests.some((r) => r.contentType === PROTOBUF) && !sc.jsonOnly) {
+        const seen = rec.requests.map((r) => `${r.method} ${r.path} ${r.contentType}`).join("\n");
+        throw new Error(`${sc.name}: kubectl sent no protobuf body\n${live.stdout}${live.stderr}\n${seen}`);
+      }
       let expected: unknown = null;
       if (sc.dryRun) {
-        const dry = await run([...sc.args, "--dry-run=client", "-o", "json"], rec.port);
+        const dry = await run(withFlags(sc.args, "--dry-run=client", "-o", "json"), rec.port);
         if (dry.code !== 0) throw new Error(`${sc.name}: dry run exited ${dry.code}: ${dry.stderr}`);
         expected = JSON.parse(dry.stdout);
       }
       fixtures.push({ name: sc.name, args: sc.args, requests, expected });
-      process.stdout.write(`captured ${sc.name} (${requests.length} body)\n`);
+      process.stdout.write(`captured ${sc.name}: ${requests.map((r) => `${r.method} ${r.contentType}`).join(", ")}\n`);
     } finally {
       rec.server.close();
     }
   }
+  // Go's JSON for typed objects kubectl never sends as protobuf: `set image --local`
+  // decodes the manifest into the typed object and prints it with encoding/json.
+  const typedJson: unknown[] = [];
+  const rec = await startRecorder({ eviction: false }, () => ({}));
+  try {
+    for (const [name, manifest] of Object.entries(TYPED_MANIFESTS)) {
+      const file = join(work, `${name}.json`);
+      writeFileSync(file, JSON.stringify(manifest));
+      const args = ["set", "image", "--local", "-f", file, "*=nginx:1.28", "-o", "json", "--show-managed-fields"];
+      const out = await run(args, rec.port);
+      if (out.code !== 0) throw new Error(`typed ${name}: kubectl exited ${out.code}: ${out.stderr}`);
+      typedJson.push({ name, object: JSON.parse(out.stdout) });
+      process.stdout.write(`captured typed JSON for ${name}\n`);
+    }
+  } finally {
+    rec.server.close();
+  }
   rmSync(work, { recursive: true, force: true });
-  const doc = { kubectl: "v1.32.4 (via /usr/bin/kubectl dispatcher)", fixtures };
+  const doc = { kubectl: "v1.32.4 (via /usr/bin/kubectl dispatcher)", fixtures, typedJson };
   writeFileSync(OUT, `${JSON.stringify(doc, null, 1)}\n`);
   process.stdout.write(`wrote ${OUT}\n`);
 }

@@ -68,7 +68,8 @@ const container = {
   tty: true,
 };
 
-const podSpec = {
+/** A PodSpec touching most of the schema (shared with `typed-manifests.ts`). */
+export const RICH_POD_SPEC = {
   volumes: [
     { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
     { name: "plain-empty", emptyDir: {} },
@@ -185,9 +186,10 @@ export const RICH_CRONJOB = {
           rules: [
             { action: "FailJob", onExitCodes: { containerName: "main", operator: "In", values: [42, 43] } },
             { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+            { action: "Count", onExitCodes: { operator: "NotIn", values: [1] } },
           ],
         },
-        template: { metadata: { labels: { app: "rich" }, annotations: { "a/b": "c" } }, spec: podSpec },
+        template: { metadata: { labels: { app: "rich" }, annotations: { "a/b": "c" } }, spec: RICH_POD_SPEC },
       },
     },
   },

@@ -1,0 +1,56 @@
+/**
+ * @module The default schema-driven services of the API server: unknown-field
+ * detection and pruning, managedFields, the PATCH engines and protobuf body
+ * decoding, wired from `core/api` and `core/server/protobuf`.
+ */
+import {
+  applyJsonPatch,
+  applyMergePatch,
+  applyStrategicMergePatch,
+  serverSideApply,
+  updateManagedFields,
+} from "../api/patch/index.ts";
+import { findUnknownFields } from "../api/unknown-fields.ts";
+import type { PatchEngine } from "./handlers/context.ts";
+import { decodeProtobufBody } from "./protobuf/index.ts";
+import { prune } from "./prune.ts";
+import type { BodyDecoder } from "./request.ts";
+import type { SchemaServices } from "./rest-storage.ts";
+
+export interface Services {
+  schema: SchemaServices;
+  patch: PatchEngine;
+  protobuf: BodyDecoder;
+}
+
+/** managedFields is owned by the server: status is never tracked for main-resource writes. */
+const RESET_MAIN: string[][] = [["status"]];
+
+export function defaultServices(): Services {
+  return {
+    schema: {
+      unknownFields: (schema, value) => findUnknownFields(schema, value),
+      prune: (schema, value) => prune(schema, value),
+      updateManagedFields: (a) =>
+        updateManagedFields({
+          live: a.live,
+          updated: a.updated,
+          schema: a.schema,
+          manager: a.manager,
+          operation: "Update",
+          apiVersion: a.apiVersion,
+          now: a.now,
+          ...(a.subresource ? { subresource: a.subresource } : {}),
+        }),
+    },
+    patch: {
+      json: applyJsonPatch,
+      merge: applyMergePatch,
+      strategic: applyStrategicMergePatch,
+      apply: (a) => serverSideApply({ ...a }),
+    },
+    protobuf: (bytes, type) => decodeProtobufBody(bytes, type),
+  };
+}
+
+export { RESET_MAIN };
