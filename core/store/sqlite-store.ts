@@ -690,6 +690,14 @@ export class SqliteStore implements Store {
     this.#conn.close();
   }
 
+  /**
+   * Ends every live watch (clients resume from their last resourceVersion).
+   * For shutdown, and for tests that need clients to reconnect.
+   */
+  closeWatchers(): void {
+    this.#hub.closeAll();
+  }
+
   /** Live watchers (metrics, tests). */
   get watcherCount(): number {
     return this.#hub.watcherCount;

@@ -140,6 +140,22 @@ describeWith("kubectl e2e", haveKubectl(), "kubectl", () => {
     expect(s.k(["get", "pods", "--field-selector", "metadata.name=p2", "-o", "name"]).trim()).toBe("pod/p2");
   });
 
+  test("typed create commands (protobuf bodies)", () => {
+    expect(s.k(["create", "deployment", "typed", "--image=nginx:1.27", "--replicas=2", "--port=80"])).toContain("deployment.apps/typed created");
+    const d = json(s.k(["get", "deploy", "typed", "-o", "json"]));
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.template.spec.containers[0]).toMatchObject({ name: "nginx", image: "nginx:1.27", ports: [{ containerPort: 80, protocol: "TCP" }] });
+    expect(d.spec.selector).toEqual({ matchLabels: { app: "typed" } });
+    s.k(["create", "configmap", "typed-cm", "--from-literal=k=v"]);
+    expect(json(s.k(["get", "cm", "typed-cm", "-o", "json"])).data).toEqual({ k: "v" });
+    s.k(["create", "secret", "generic", "typed-secret", "--from-literal=password=hunter2"]);
+    expect(json(s.k(["get", "secret", "typed-secret", "-o", "json"])).data).toEqual({ password: Buffer.from("hunter2").toString("base64") });
+    s.k(["create", "service", "clusterip", "typed-svc", "--tcp=80:8080"]);
+    expect(json(s.k(["get", "svc", "typed-svc", "-o", "json"])).spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080, protocol: "TCP" });
+    s.k(["create", "serviceaccount", "typed-sa"]);
+    expect(s.k(["get", "sa", "typed-sa", "-o", "name"]).trim()).toBe("serviceaccount/typed-sa");
+  });
+
   test("describe", () => {
     const out = s.k(["describe", "pod", "p1"]);
     expect(out).toMatch(/^Name:\s+p1/m);

@@ -65,6 +65,11 @@ export function watchObjects(ctx: HandlerContext): Response {
 
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
+      // Headers must reach the client now (kube-apiserver flushes them), but some
+      // runtimes (Bun) send nothing until the first body byte. A newline is the
+      // smallest byte every watch decoder skips: client-go's JSON framer,
+      // client-node's line reader, and python-kubernetes' line splitter.
+      controller.enqueue(enc.encode("\n"));
       timer = setTimeout(() => {
         watch.close();
       }, timeoutS * 1000);
