@@ -16,6 +16,12 @@ function hostPort(v: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
 }
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 const program = new Command("skiff")
   .description("A Kubernetes-compatible orchestrator for edge and homelab clusters")
   .showHelpAfterError("(run with --help for usage)")
@@ -27,9 +33,20 @@ program
   .option("--data-dir <dir>", "where the database and kubeconfig.yaml live", ".skiff")
   .option("--listen <host:port>", "address to serve the API on", hostPort, { host: "127.0.0.1", port: 6443 })
   .option("--memory", "keep everything in memory (nothing is written to the data dir but the kubeconfig)")
-  .action(async (o: { dataDir: string; listen: { host: string; port: number }; memory?: boolean }) => {
+  .option("--history-revisions <n>", "most revisions kept for watch resumes and paged lists", positiveInt)
+  .option("--history-age <seconds>", "oldest history kept, in seconds", positiveInt)
+  .action(async (o: { dataDir: string; listen: { host: string; port: number }; memory?: boolean; historyRevisions?: number; historyAge?: number }) => {
     const log = logger("cli");
-    const kernel = await createKernel({ dataDir: o.dataDir, listen: o.listen, ...(o.memory ? { memory: true } : {}) });
+    const retention = {
+      ...(o.historyRevisions !== undefined ? { maxRevisions: o.historyRevisions } : {}),
+      ...(o.historyAge !== undefined ? { maxAgeMs: o.historyAge * 1000 } : {}),
+    };
+    const kernel = await createKernel({
+      dataDir: o.dataDir,
+      listen: o.listen,
+      ...(o.memory ? { memory: true } : {}),
+      store: { retention },
+    });
     log.info({ url: kernel.url, kubeconfig: kernel.kubeconfigPath }, "serving");
     let stopping = false;
     const stop = async (signal: string) => {

@@ -110,7 +110,8 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
     return doc ? jsonText(doc) : statusResponse(errors.notFoundPath());
   });
 
-  const resource = (group: string, version: string, rest: string[], req: Request): Promise<Response> | Response => {
+  const resource = (group: string, version: string, segments: string[], req: Request): Promise<Response> | Response => {
+    const rest = segments.filter((x) => x !== "");
     if (rest.length === 0) {
       const doc = discovery.resourceList(group, version);
       if (!doc) throw errors.notFoundPath();

@@ -215,9 +215,9 @@ export class RestStorage {
       }
     }
     if (type.schema) obj = this.services.prune(type.schema, obj) as KubeObject;
-    obj.apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
-    obj.kind = type.kind;
-    return obj;
+    // kind and apiVersion first, as Kubernetes serializes them.
+    const { apiVersion: _a, kind: _k, ...rest } = obj;
+    return { kind: type.kind, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, ...rest } as KubeObject;
   }
 
   #default(type: ResourceType, obj: KubeObject): void {

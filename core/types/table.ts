@@ -111,3 +111,33 @@ export function templateContainerColumns(): TableColumn[] {
     column("Images", "string", "Images referenced by each container in the template.", (o) => containerCells(templateContainers(o)).images, 1),
   ];
 }
+
+/** The CREATED AT column (Roles, ClusterRoles, LimitRanges): `creationTimestamp.UTC().Format(time.RFC3339)`. */
+export function createdAtColumn(): TableColumn {
+  return {
+    name: "Created At",
+    type: "date",
+    format: "",
+    description: CREATION_TIMESTAMP_DESCRIPTION,
+    priority: 0,
+    cell: (o) => rfc3339(o.metadata.creationTimestamp),
+  };
+}
+
+/** Go's `Time.UTC().Format(time.RFC3339)`; the zero time for a missing or unparsable timestamp. */
+export function rfc3339(ts: unknown): string {
+  const t = typeof ts === "string" ? Date.parse(ts) : Number.NaN;
+  if (Number.isNaN(t)) return "0001-01-01T00:00:00Z";
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** intstr.IntOrString.String(): the number in decimal or the string as is. */
+export function intOrStringText(v: unknown): string {
+  return typeof v === "number" ? String(v) : typeof v === "string" ? v : "";
+}
+
+/** `a,b,c + N more...` over the first `max` items (printers' listWithMoreString). `<unset>` when empty. */
+export function listWithMore(items: string[], max: number): string {
+  if (items.length > max) return `${items.slice(0, max).join(",")} + ${items.length - max} more...`;
+  return items.length === 0 ? "<unset>" : items.join(",");
+}

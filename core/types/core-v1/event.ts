@@ -18,6 +18,8 @@ import { NAME_DESCRIPTION } from "../meta-schemas.ts";
 import { CORE } from "./container-schema.ts";
 import { OBJECT_REFERENCE } from "./pod.ts";
 
+export const EVENT_SOURCE = obj(`${CORE}.EventSource`, { component: str(), host: str() });
+
 export const EVENT_SCHEMA = kindSchema(`${CORE}.Event`, { group: "", version: "v1", kind: "Event" }, ref(OBJECT_META), {
   action: str(),
   count: int32(),
@@ -31,7 +33,7 @@ export const EVENT_SCHEMA = kindSchema(`${CORE}.Event`, { group: "", version: "v
   reportingComponent: str(),
   reportingInstance: str(),
   series: obj(`${CORE}.EventSeries`, { count: int32(), lastObservedTime: microTime() }),
-  source: obj(`${CORE}.EventSource`, { component: str(), host: str() }),
+  source: EVENT_SOURCE,
   type: str(),
 });
 EVENT_SCHEMA.required = ["metadata", "involvedObject"];
@@ -40,8 +42,13 @@ function tooLong(field: string, v: string, max: number): StatusCause[] {
   return v.length > max ? [fieldInvalid(field, "", `can have at most ${max} characters`)] : [];
 }
 
-/** legacyValidateEvent for requests in core/v1. */
-export function validateEvent(o: KubeObject): StatusCause[] {
+/**
+ * legacyValidateEvent on a core/v1-shaped event. `reportingField` names the
+ * reporting controller in messages: `reportingComponent` for core/v1
+ * requests, `reportingController` for events.k8s.io ones (other paths keep
+ * core/v1 names for both, as upstream's do).
+ */
+export function legacyValidateEvent(o: KubeObject, reportingField: string): StatusCause[] {
   const causes: StatusCause[] = [];
   const ns = o.metadata.namespace ?? "";
   const involvedNs = strAt(o, "involvedObject", "namespace");
@@ -53,8 +60,8 @@ export function validateEvent(o: KubeObject): StatusCause[] {
   } else {
     if (involvedNs === "" && ns !== "default" && ns !== "kube-system") causes.push(mismatch());
     const controller = strAt(o, "reportingComponent");
-    if (controller === "") causes.push(fieldRequired("reportingComponent"));
-    else for (const m of isQualifiedName(controller)) causes.push(fieldInvalid("reportingComponent", controller, m));
+    if (controller === "") causes.push(fieldRequired(reportingField));
+    else for (const m of isQualifiedName(controller)) causes.push(fieldInvalid(reportingField, controller, m));
     const instance = strAt(o, "reportingInstance");
     if (instance === "") causes.push(fieldRequired("reportingInstance"));
     causes.push(...tooLong("reportingInstance", instance, 128));
@@ -67,6 +74,11 @@ export function validateEvent(o: KubeObject): StatusCause[] {
     causes.push(...tooLong("message", strAt(o, "message"), 1024));
   }
   return causes;
+}
+
+/** Validation of core/v1 Event requests. */
+export function validateEvent(o: KubeObject): StatusCause[] {
+  return legacyValidateEvent(o, "reportingComponent");
 }
 
 function firstSeen(o: KubeObject, now: number): string {
