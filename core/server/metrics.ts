@@ -20,10 +20,22 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** Label children by label values: prom-client hashes label objects on every call otherwise. */
+  readonly #children = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
+
   observe(l: { verb: string; group: string; version: string; resource: string; subresource: string }, code: number, seconds: number): void {
-    this.#requests.inc({ ...l, code: String(code) });
+    const key = `${l.verb}|${l.group}|${l.version}|${l.resource}|${l.subresource}|${code}`;
+    let c = this.#children.get(key);
+    if (!c) {
+      c = {
+        count: this.#requests.labels(l.verb, l.group, l.version, l.resource, l.subresource, String(code)),
+        latency: this.#latency.labels(l.verb, l.group, l.version, l.resource, l.subresource),
+      };
+      this.#children.set(key, c);
+    }
+    c.count.inc();
     // Watches are long-lived: their duration is not request latency.
-    if (l.verb !== "watch") this.#latency.observe(l, seconds);
+    if (l.verb !== "watch") c.latency.observe(seconds);
   }
 
   async text(): Promise<{ body: string; contentType: string }> {

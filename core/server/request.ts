@@ -26,7 +26,12 @@ export interface ResourcePath {
  * when the shape is not a resource path.
  */
 export function parseResourcePath(group: string, version: string, rest: string[]): ResourcePath | undefined {
-  const segs = rest.filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  let segs: string[];
+  try {
+    segs = rest.filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  } catch {
+    return undefined; // a malformed %-escape: no such resource
+  }
   if (segs.length === 0) return undefined;
   // `/namespaces/<name>/status|finalize` is a subresource of the namespace itself.
   const nsSub = segs[0] === "namespaces" && segs.length === 3 && (segs[2] === "status" || segs[2] === "finalize");

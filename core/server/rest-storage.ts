@@ -125,7 +125,7 @@ export class RestStorage {
       namespace,
       name,
       (cur) => {
-        const proposed = next(structuredClone(cur));
+        const proposed = next(cur); // `cur` is already the store's private copy
         const rv = proposed.metadata?.resourceVersion;
         if (opts.checkVersion && rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(qualified(type, name));
         let obj: KubeObject;
@@ -199,9 +199,12 @@ export class RestStorage {
 
   // ---- shared steps ----------------------------------------------------------
 
-  /** Field validation and pruning of the incoming body; returns a private copy. */
+  /**
+   * Field validation and pruning of the incoming body. Takes ownership of
+   * `body` (callers pass freshly decoded objects) and may change it.
+   */
   #admitBody(type: ResourceType, body: KubeObject, ctx: WriteContext): KubeObject {
-    let obj = structuredClone(body);
+    let obj = body;
     if (type.schema && ctx.fieldValidation !== "Ignore") {
       const unknown = this.services.unknownFields(type.schema, obj);
       if (unknown.length > 0) {

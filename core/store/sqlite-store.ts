@@ -226,7 +226,7 @@ export class SqliteStore implements Store {
 
   /** Reads the live row of a key inside or outside a transaction. */
   #live(type: ResourceType, ns: string, name: string) {
-    return this.#st.getLive.get(type.key, ns, name);
+    return this.#st.getLive(type.key, ns, name);
   }
 
   create(type: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {

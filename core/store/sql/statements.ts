@@ -38,7 +38,7 @@ export interface ListQuery {
 }
 
 export class Statements {
-  readonly getLive: SqlStatement<LiveRow>;
+  readonly liveAt: SqlStatement<LiveRow>;
   readonly insertLog: SqlStatement<never>;
   readonly upsertCurrent: SqlStatement<never>;
   readonly deleteCurrent: SqlStatement<never>;
@@ -59,9 +59,9 @@ export class Statements {
   readonly #counts = new Map<string, SqlStatement<{ n: number }>>();
 
   constructor(private readonly conn: SqlConnection) {
-    this.getLive = conn.prepare(
-      "SELECT l.rev AS rev, l.sel AS sel, l.data AS data FROM current c JOIN log l ON l.rev = c.rev WHERE c.resource = ? AND c.ns = ? AND c.name = ?",
-    );
+    // Point reads are two lookups, not a join: SQLite spends ~10 µs setting up the
+    // join per call against ~1 µs per primary-key lookup (measured with bun:sqlite).
+    this.liveAt = conn.prepare("SELECT rev, sel, data FROM log WHERE rev = ?");
     this.insertLog = conn.prepare(
       "INSERT INTO log (rev, resource, ns, name, op, prev_rev, sel, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -129,9 +129,15 @@ export class Statements {
     return st;
   }
 
+  /** The live row of a key: its revision in `current`, then that log row. */
+  getLive(resource: string, ns: string, name: string): LiveRow | undefined {
+    const cur = this.exists.get(resource, ns, name);
+    return cur ? this.liveAt.get(cur.rev) : undefined;
+  }
+
   /** Releases every statement (so closing the connection checkpoints and removes the WAL). */
   finalize(): void {
-    const fixed = [this.getLive, this.insertLog, this.upsertCurrent, this.deleteCurrent, this.setMeta, this.getMeta, this.dataAt, this.exists, this.liveKeys, this.rowAt, this.changesAfter, this.replay, this.compactSuperseded, this.compactTombstones, this.lastWritePerResource];
+    const fixed = [this.liveAt, this.insertLog, this.upsertCurrent, this.deleteCurrent, this.setMeta, this.getMeta, this.dataAt, this.exists, this.liveKeys, this.rowAt, this.changesAfter, this.replay, this.compactSuperseded, this.compactTombstones, this.lastWritePerResource];
     for (const st of [...fixed, ...this.#all]) st.finalize();
   }
 }
