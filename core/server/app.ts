@@ -9,7 +9,7 @@ import { Discovery, type SubresourceInfo } from "./discovery.ts";
 import type { HandlerContext, ServerDeps } from "./handlers/context.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects } from "./handlers/read.ts";
-import { bindPod, getScale, writeScale } from "./handlers/subresources.ts";
+import { bindPod, evictPod, getScale, writeScale } from "./handlers/subresources.ts";
 import { watchObjects } from "./handlers/watch.ts";
 import { createObject, patchObject, updateObject } from "./handlers/write.ts";
 import { ApiMetrics } from "./metrics.ts";
@@ -50,6 +50,7 @@ const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
     appliesTo: (t) => t.subresources.scale !== undefined,
   },
   { name: "binding", kind: { group: "", version: "v1", kind: "Binding" }, verbs: ["create"], appliesTo: (t) => t.key === "pods" },
+  { name: "eviction", kind: { group: "policy", version: "v1", kind: "Eviction" }, verbs: ["create"], appliesTo: (t) => t.key === "pods" },
 ];
 
 export interface ApiServer {
@@ -186,6 +187,9 @@ function dispatch(
     } else if (sub === "binding" && type.key === "pods" && method === "POST") {
       label.verb = "create";
       return bindPod(ctx);
+    } else if (sub === "eviction" && type.key === "pods" && method === "POST") {
+      label.verb = "create";
+      return evictPod(ctx);
     } else {
       throw errors.notFoundPath();
     }

@@ -2,7 +2,7 @@
  * @module Built-in subresources: `scale` (autoscaling/v1 Scale over any kind
  * that declares replica paths), `pods/binding` and `pods/eviction`.
  */
-import { errors } from "../../api/errors.ts";
+import { ApiError, errors } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { ResourceType, ScaleSubresource } from "../../api/registry.ts";
 import { labelSelectorFromObject } from "../../api/selectors.ts";
@@ -158,5 +158,62 @@ export async function bindPod(ctx: HandlerContext): Promise<Response> {
     wctx,
     { checkVersion: false, scope: "all" },
   );
+  return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+}
+
+/**
+ * POST pods/<name>/eviction (policy/v1 Eviction): deletes the pod unless a
+ * PodDisruptionBudget selecting it allows no disruption (429, as upstream).
+ * An allowed eviction uses up one of the budget's allowed disruptions.
+ */
+export async function evictPod(ctx: HandlerContext): Promise<Response> {
+  const body = decodeBody(await readBody(ctx.req), ctx.req.headers.get("content-type") ?? "", ctx.deps.protobuf) as {
+    metadata?: { name?: string };
+    deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] };
+  } | null;
+  const name = ctx.path.name!;
+  if (body?.metadata?.name && body.metadata.name !== name) {
+    throw errors.badRequest(`name in URL does not match name in Eviction object`);
+  }
+  const { store, registry, storage } = ctx.deps;
+  const pod = (await store.get(ctx.type, ctx.namespace, name)).object;
+  const pdbType = registry.get("policy", "v1", "poddisruptionbudgets");
+  const dryRun = (body?.deleteOptions?.dryRun?.length ?? 0) > 0;
+  if (pdbType && !pod.metadata.deletionTimestamp) {
+    const { items } = await store.list(pdbType, { namespace: ctx.namespace });
+    for (const item of items) {
+      const pdb = item.object as KubeObject & { spec?: { selector?: unknown }; status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number } };
+      const sel = pdb.spec?.selector;
+      if (!sel || !labelSelectorFromObject(sel as never).matches(pod.metadata.labels)) continue;
+      const allowed = pdb.status?.disruptionsAllowed ?? 0;
+      if (allowed < 1) {
+        throw new ApiError({
+          reason: "TooManyRequests",
+          message: "Cannot evict pod as it would violate the pod's disruption budget.",
+          details: {
+            causes: [
+              {
+                reason: "DisruptionBudget",
+                message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently`,
+              },
+            ],
+          },
+        });
+      }
+      if (!dryRun) {
+        await store.guaranteedUpdate(pdbType, ctx.namespace, pdb.metadata.name!, (o) => {
+          const st = (o.status ??= {}) as { disruptionsAllowed?: number };
+          st.disruptionsAllowed = Math.max(0, (st.disruptionsAllowed ?? 0) - 1);
+          return o;
+        });
+      }
+    }
+  }
+  const opts = body?.deleteOptions ?? {};
+  await storage.delete(ctx.type, ctx.namespace, name, {
+    ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+    ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
+    dryRun,
+  });
   return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
 }
