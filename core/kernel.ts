@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { TypeRegistry } from "./api/registry.ts";
 import { logger } from "./log.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
+import { ConvertingStore } from "./server/converting-store.ts";
 import { CrdController, crdResourceType } from "./server/crds.ts";
 import { GarbageCollector } from "./server/garbage-collector.ts";
 import type { ServerDeps } from "./server/handlers/context.ts";
@@ -17,7 +18,7 @@ import { RestStorage } from "./server/rest-storage.ts";
 import { type Listening, runtimeName, serve } from "./server/serve.ts";
 import { defaultServices } from "./server/services.ts";
 import { SqliteStore, type SqliteStoreOptions } from "./store/sqlite-store.ts";
-import { builtinTypes } from "./types/index.ts";
+import { builtinTypes, conversions, storageKeyOverrides } from "./types/index.ts";
 
 export interface KernelOptions {
   /** Directory for the database and the kubeconfig. Omit with `memory: true`. */
@@ -47,7 +48,10 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const log = logger("kernel");
   const started = performance.now();
   const registry = new TypeRegistry();
-  for (const t of builtinTypes()) registry.register(t);
+  for (const t of builtinTypes()) {
+    const override = storageKeyOverrides[`${t.group ? `${t.group}/` : ""}${t.version}/${t.plural}`];
+    registry.register(override ? { ...t, storageKey: override } : t);
+  }
   const crdType = registry.register(crdResourceType());
   const nsType = registry.get("", "v1", "namespaces")!;
 
@@ -58,9 +62,11 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
     path = join(opts.dataDir, "skiff.db");
   }
   const store = await SqliteStore.open({ path, ...opts.store });
+  // What API handlers see: every multi-version kind in the version asked for.
+  const versioned = new ConvertingStore(store, registry, conversions);
   const services = defaultServices();
-  const storage = new RestStorage(store, services.schema, nsType);
-  const deps: ServerDeps = { registry, store, storage, patch: services.patch, protobuf: services.protobuf };
+  const storage = new RestStorage(versioned, services.schema, nsType);
+  const deps: ServerDeps = { registry, store: versioned, storage, patch: services.patch, protobuf: services.protobuf };
   const lifecycle = new NamespaceLifecycle(store, registry, nsType);
   await lifecycle.bootstrap();
   lifecycle.start();

@@ -79,11 +79,16 @@ export interface ResourceTypeInit {
   strategy?: TypeStrategy;
   /** Default `<Kind>List`. */
   listKind?: string;
+  /**
+   * Storage shared with another group's kind (events.k8s.io Event is stored
+   * with core Event under `events`). Default `<plural>.<group>` (or `<plural>`).
+   */
+  storageKey?: string;
 }
 
 /** A registered type with defaults filled in. */
 export interface ResourceType
-  extends Required<Omit<ResourceTypeInit, "selectableFields" | "schema" | "columns" | "subresources" | "strategy">> {
+  extends Required<Omit<ResourceTypeInit, "selectableFields" | "schema" | "columns" | "subresources" | "strategy" | "storageKey">> {
   selectableFields: Record<string, FieldGetter>;
   schema: Schema | undefined;
   columns: TableColumn[];
@@ -117,7 +122,7 @@ export function defineType(init: ResourceTypeInit): ResourceType {
     subresources: init.subresources ?? {},
     strategy: init.strategy ?? {},
     listKind: init.listKind ?? `${init.kind}List`,
-    key: init.group ? `${init.plural}.${init.group}` : init.plural,
+    key: init.storageKey ?? (init.group ? `${init.plural}.${init.group}` : init.plural),
   };
 }
 

@@ -141,6 +141,60 @@ for (const runtime of RUNTIMES) {
       expect(unknown.body).toMatchObject({ code: 415, reason: "UnsupportedMediaType" });
     });
 
+    test("multi-version kinds read back in the version asked for", async () => {
+      const hpa = {
+        apiVersion: "autoscaling/v1",
+        kind: "HorizontalPodAutoscaler",
+        metadata: { name: "h" },
+        spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" }, minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 60 },
+      };
+      expect((await req("POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", hpa)).status).toBe(201);
+      const v2 = (await (await req("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h")).json()) as any;
+      expect(v2.apiVersion).toBe("autoscaling/v2");
+      expect(v2.spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }]);
+      const v1 = (await (await req("GET", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h")).json()) as any;
+      expect(v1.apiVersion).toBe("autoscaling/v1");
+      expect(v1.spec.targetCPUUtilizationPercentage).toBe(60);
+      const list = (await (await req("GET", "/apis/autoscaling/v1/horizontalpodautoscalers")).json()) as any;
+      expect(list.items.map((i: any) => [i.apiVersion, i.spec.targetCPUUtilizationPercentage])).toEqual([["autoscaling/v1", 60]]);
+      const ev = {
+        apiVersion: "events.k8s.io/v1",
+        kind: "Event",
+        metadata: { name: "e1" },
+        eventTime: "2026-01-01T00:00:00.000000Z",
+        reportingController: "skiff.dev/test",
+        reportingInstance: "t1",
+        action: "Testing",
+        reason: "Tested",
+        note: "hello",
+        type: "Normal",
+        regarding: { kind: "Pod", namespace: "default", name: "p" },
+      };
+      const created = await req("POST", "/apis/events.k8s.io/v1/namespaces/default/events", ev);
+      expect(created.status).toBe(201);
+      const core = (await (await req("GET", "/api/v1/namespaces/default/events/e1")).json()) as any;
+      expect(core).toMatchObject({ apiVersion: "v1", kind: "Event", message: "hello", involvedObject: { kind: "Pod", name: "p" } });
+    });
+
+    test("pods/binding and pods/eviction", async () => {
+      const pods = "/api/v1/namespaces/default/pods";
+      await req("POST", pods, { metadata: { name: "bp", labels: { app: "pdb" } }, spec: { containers: [{ name: "c", image: "i" }] } });
+      const bind = await req("POST", `${pods}/bp/binding`, { apiVersion: "v1", kind: "Binding", metadata: { name: "bp" }, target: { kind: "Node", name: "n1" } });
+      expect(bind.status).toBe(201);
+      const bound = (await (await req("GET", `${pods}/bp`)).json()) as any;
+      expect(bound.spec.nodeName).toBe("n1");
+      expect(bound.status.conditions.find((c: any) => c.type === "PodScheduled").status).toBe("True");
+      const again = await status(await req("POST", `${pods}/bp/binding`, { target: { kind: "Node", name: "n2" } }));
+      expect(again.body).toMatchObject({ code: 409, reason: "Conflict" });
+      await req("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", { metadata: { name: "pdb" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "pdb" } } } });
+      const blocked = await status(await req("POST", `${pods}/bp/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "bp" } }));
+      expect(blocked.body).toMatchObject({ code: 429, reason: "TooManyRequests" });
+      await req("DELETE", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/pdb");
+      const evicted = await req("POST", `${pods}/bp/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "bp" }, deleteOptions: { gracePeriodSeconds: 0 } });
+      expect(evicted.status).toBe(201);
+      expect((await req("GET", `${pods}/bp`)).status).toBe(404);
+    });
+
     test("bad input gets the right Status and writes nothing", async () => {
       const before = ((await (await req("GET", base)).json()) as any).metadata.resourceVersion;
       const cases: [string, string, unknown, Record<string, string>, number, string][] = [

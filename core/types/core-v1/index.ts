@@ -9,8 +9,10 @@ import { eventType } from "./event.ts";
 import { namespaceType } from "./namespace.ts";
 import { nodeType } from "./node.ts";
 import { podType } from "./pod.ts";
+import { persistentVolumeType } from "./persistent-volume.ts";
 import { pvcType } from "./pvc.ts";
 import { podTemplateType, replicationControllerType } from "./replication-controller.ts";
+import { limitRangeType, resourceQuotaType } from "./resource-quota.ts";
 import { serviceType } from "./service.ts";
 
 /** Every core/v1 kind, in discovery order. */
@@ -19,12 +21,15 @@ export function coreV1Types(): ResourceTypeInit[] {
     configMapType,
     endpointsType,
     eventType,
+    limitRangeType,
     namespaceType,
     nodeType,
     pvcType,
+    persistentVolumeType,
     podType,
     podTemplateType,
     replicationControllerType,
+    resourceQuotaType,
     secretType,
     serviceAccountType,
     serviceType,
@@ -33,11 +38,13 @@ export function coreV1Types(): ResourceTypeInit[] {
 
 export { configMapType, secretType, serviceAccountType } from "./config.ts";
 export { endpointsType } from "./endpoints.ts";
-export { eventType } from "./event.ts";
+export { EVENT_SCHEMA, EVENT_SOURCE, eventType, legacyValidateEvent } from "./event.ts";
 export { namespaceType } from "./namespace.ts";
 export { nodeType } from "./node.ts";
 export { BINDING_SCHEMA, EVICTION_SCHEMA, OBJECT_REFERENCE, POD_SCHEMA, podType } from "./pod.ts";
+export { persistentVolumeType, PV_SCHEMA } from "./persistent-volume.ts";
 export { pvcType } from "./pvc.ts";
+export { LIMIT_RANGE_SCHEMA, limitRangeType, RESOURCE_QUOTA_SCHEMA, resourceQuotaType } from "./resource-quota.ts";
 export { podTemplateType, replicationControllerType } from "./replication-controller.ts";
 export { serviceType } from "./service.ts";
 export { CONTAINER, EPHEMERAL_CONTAINER } from "./container-schema.ts";

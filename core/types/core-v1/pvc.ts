@@ -14,7 +14,7 @@ import { validateResourceList } from "./common-validation.ts";
 import { defaultPvcSpec } from "./pod-defaults.ts";
 import { PVC_SCHEMA } from "./pvc-schema.ts";
 
-const ACCESS_MODES = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+export const ACCESS_MODES = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
 const SHORT_MODES: [string, string][] = [
   ["ReadWriteOnce", "RWO"],
   ["ReadOnlyMany", "ROX"],
@@ -36,11 +36,16 @@ export function validatePvc(o: KubeObject): StatusCause[] {
   return causes;
 }
 
-function accessModes(o: KubeObject): string {
-  const modes = asArr(getPath(o, "status", "accessModes")).map(String);
+/** GetAccessModesAsString: `RWO,ROX,RWX,RWOP` in that order, duplicates dropped. */
+export function accessModesString(list: unknown): string {
+  const modes = asArr(list).map(String);
   return SHORT_MODES.filter(([long]) => modes.includes(long))
     .map(([, short]) => short)
     .join(",");
+}
+
+function accessModes(o: KubeObject): string {
+  return accessModesString(getPath(o, "status", "accessModes"));
 }
 
 function storageClass(o: KubeObject): string {

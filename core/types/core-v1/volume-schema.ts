@@ -5,6 +5,7 @@
  * accepted as opaque objects (fields not checked), everything in common use
  * is modelled field by field.
  */
+import type { Schema } from "../../api/schema.ts";
 import { LABEL_SELECTOR, OBJECT_META } from "../meta-schemas.ts";
 import { atomic, bool, int32, int64, keyed, obj, opaque, quantity, ref, resourceList, str, strMap, time } from "../schema-dsl.ts";
 import { CORE, LOCAL_OBJECT_REFERENCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR } from "./container-schema.ts";
@@ -146,13 +147,19 @@ const LEGACY_SOURCES: Record<string, string> = {
   vsphereVolume: "VsphereVirtualDiskVolumeSource",
 };
 
-const legacy = Object.fromEntries(Object.entries(LEGACY_SOURCES).map(([field, type]) => [field, opaque(`${CORE}.${type}`)]));
+/** The opaque legacy sources of a Volume, by field (PersistentVolume reuses those of the same type). */
+export const LEGACY_VOLUME_SOURCES: Record<string, Schema> = Object.fromEntries(
+  Object.entries(LEGACY_SOURCES).map(([field, type]) => [field, opaque(`${CORE}.${type}`)]),
+);
+
+export const HOST_PATH_VOLUME_SOURCE = obj(`${CORE}.HostPathVolumeSource`, { path: str(), type: str() }, { required: ["path"] });
+export const NFS_VOLUME_SOURCE = obj(`${CORE}.NFSVolumeSource`, { path: str(), readOnly: bool(), server: str() }, { required: ["server", "path"] });
 
 export const VOLUME = obj(
   `${CORE}.Volume`,
   {
     name: str(),
-    ...legacy,
+    ...LEGACY_VOLUME_SOURCES,
     configMap: obj(`${CORE}.ConfigMapVolumeSource`, {
       defaultMode: int32(),
       items: atomic(KEY_TO_PATH),
@@ -173,9 +180,9 @@ export const VOLUME = obj(
     downwardAPI: obj(`${CORE}.DownwardAPIVolumeSource`, { defaultMode: int32(), items: atomic(DOWNWARD_API_VOLUME_FILE) }),
     emptyDir: obj(`${CORE}.EmptyDirVolumeSource`, { medium: str(), sizeLimit: quantity() }),
     ephemeral: obj(`${CORE}.EphemeralVolumeSource`, { volumeClaimTemplate: ref(PVC_TEMPLATE) }),
-    hostPath: obj(`${CORE}.HostPathVolumeSource`, { path: str(), type: str() }, { required: ["path"] }),
+    hostPath: HOST_PATH_VOLUME_SOURCE,
     image: obj(`${CORE}.ImageVolumeSource`, { pullPolicy: str(), reference: str() }),
-    nfs: obj(`${CORE}.NFSVolumeSource`, { path: str(), readOnly: bool(), server: str() }, { required: ["server", "path"] }),
+    nfs: NFS_VOLUME_SOURCE,
     persistentVolumeClaim: obj(
       `${CORE}.PersistentVolumeClaimVolumeSource`,
       { claimName: str(), readOnly: bool() },
