@@ -156,6 +156,13 @@ describeWith("kubectl e2e", haveKubectl(), "kubectl", () => {
     expect(s.k(["get", "sa", "typed-sa", "-o", "name"]).trim()).toBe("serviceaccount/typed-sa");
   });
 
+  test("explain reads the served schemas", () => {
+    const out = s.k(["explain", "deployment.spec.strategy"]);
+    expect(out).toMatch(/^KIND:\s+Deployment/m);
+    expect(out).toMatch(/rollingUpdate\s+<RollingUpdateDeployment>/);
+    expect(s.k(["explain", "pods.spec.containers"])).toMatch(/image\s+<string>/);
+  });
+
   test("describe", () => {
     const out = s.k(["describe", "pod", "p1"]);
     expect(out).toMatch(/^Name:\s+p1/m);
