@@ -11,7 +11,8 @@ import type { KubeObject } from "../api/meta.ts";
 import { defineType, type ResourceType, type TableColumn, type TypeRegistry } from "../api/registry.ts";
 import type { Schema } from "../api/schema.ts";
 import { isDNS1123Subdomain } from "../api/validation.ts";
-import type { Store, Watch } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
+import { Follower } from "./follow.ts";
 
 interface CrdVersion {
   name: string;
@@ -199,9 +200,7 @@ export function customResourceType(spec: CrdSpec, v: CrdVersion, ajv: Ajv): Reso
 export class CrdController {
   readonly #ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   readonly #served = new Map<string, ResourceType[]>();
-  #watch: Watch | undefined;
-  #stopped = false;
-  #loop: Promise<void> | undefined;
+  #follower: Follower | undefined;
 
   constructor(
     private readonly store: Store,
@@ -210,25 +209,16 @@ export class CrdController {
   ) {}
 
   start(): void {
-    const w = this.store.watch(this.crdType, { sendInitialEvents: true });
-    this.#watch = w;
-    this.#loop = (async () => {
-      try {
-        for await (const ev of w) {
-          if (this.#stopped) return;
-          if (ev.type === "DELETED" || ev.object.metadata.deletionTimestamp) await this.#remove(ev.object);
-          else await this.#serve(ev.object);
-        }
-      } catch {
-        if (!this.#stopped) setTimeout(() => this.start(), 1000);
-      }
-    })();
+    this.#follower = new Follower(this.store, this.crdType, async (ev) => {
+      if (ev.type === "BOOKMARK") return;
+      if (ev.type === "DELETED" || ev.object.metadata.deletionTimestamp) await this.#remove(ev.object);
+      else await this.#serve(ev.object);
+    });
+    this.#follower.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#watch?.close();
-    await this.#loop;
+    await this.#follower?.stop();
   }
 
   #unregister(name: string): void {

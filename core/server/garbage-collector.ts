@@ -14,7 +14,8 @@ import { isApiError } from "../api/errors.ts";
 import type { KubeObject, OwnerReference } from "../api/meta.ts";
 import type { ResourceType, TypeRegistry } from "../api/registry.ts";
 import type { Logger } from "../log.ts";
-import type { Store, Watch } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
+import { Follower } from "./follow.ts";
 
 interface Node {
   type: ResourceType;
@@ -31,7 +32,7 @@ const FOREGROUND = "foregroundDeletion";
 export class GarbageCollector {
   readonly #nodes = new Map<string, Node>();
   readonly #dependents = new Map<string, Set<string>>();
-  readonly #watches = new Map<string, Watch>();
+  readonly #watches = new Map<string, Follower>();
   readonly #queue = new Set<string>();
   #draining = false;
   #stopped = false;
@@ -55,7 +56,7 @@ export class GarbageCollector {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe?.();
-    for (const w of this.#watches.values()) w.close();
+    await Promise.all([...this.#watches.values()].map((w) => w.stop()));
     this.#watches.clear();
   }
 
@@ -69,36 +70,37 @@ export class GarbageCollector {
     }
     for (const [k, w] of this.#watches) {
       if (!keys.has(k)) {
-        w.close();
+        void w.stop();
         this.#watches.delete(k);
+        this.#synced.delete(k);
       }
     }
   }
 
   #watchType(type: ResourceType): void {
-    const w = this.store.watch(type, { sendInitialEvents: true, bookmarks: true });
-    this.#watches.set(type.key, w);
-    void (async () => {
-      try {
-        for await (const ev of w) {
-          if (ev.type === "BOOKMARK") {
-            if (ev.object.metadata.annotations?.["k8s.io/initial-events-end"] === "true") {
-              this.#synced.add(type.key);
-              for (const uid of this.#nodes.keys()) this.#enqueue(uid);
-            }
-            continue;
+    const f = new Follower(
+      this.store,
+      type,
+      (ev) => {
+        if (ev.type === "BOOKMARK") {
+          if (ev.object.metadata.annotations?.["k8s.io/initial-events-end"] === "true") {
+            this.#synced.add(type.key);
+            for (const uid of this.#nodes.keys()) this.#enqueue(uid);
           }
-          if (ev.type === "DELETED") this.#remove(ev.object);
-          else this.#upsert(type, ev.object);
-        }
-      } catch (e) {
-        if (this.#stopped) return;
-        this.log.warn({ resource: type.key, err: (e as Error).message }, "watch ended; restarting");
-        this.#watches.delete(type.key);
-        this.#synced.delete(type.key);
-        setTimeout(() => this.#sync(), 500);
-      }
-    })();
+        } else if (ev.type === "DELETED") this.#remove(ev.object);
+        else this.#upsert(type, ev.object);
+      },
+      {
+        bookmarks: true,
+        retryMs: 500,
+        onError: (e) => {
+          this.#synced.delete(type.key);
+          this.log.warn({ resource: type.key, err: (e as Error).message }, "watch ended; restarting");
+        },
+      },
+    );
+    this.#watches.set(type.key, f);
+    f.start();
   }
 
   #upsert(type: ResourceType, o: KubeObject): void {

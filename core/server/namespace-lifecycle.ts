@@ -7,15 +7,15 @@
 import { isApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { ResourceType, TypeRegistry } from "../api/registry.ts";
-import type { Store, Watch } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
+import { Follower } from "./follow.ts";
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 export class NamespaceLifecycle {
-  #watch: Watch | undefined;
+  #follower: Follower | undefined;
   #running = new Set<string>();
   #stopped = false;
-  #loop: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -42,24 +42,15 @@ export class NamespaceLifecycle {
 
   /** Starts watching; namespaces already terminating are finalized too. */
   start(): void {
-    const w = this.store.watch(this.namespaceType, { sendInitialEvents: true });
-    this.#watch = w;
-    this.#loop = (async () => {
-      try {
-        for await (const ev of w) {
-          if (this.#stopped) return;
-          if (ev.type !== "DELETED" && ev.object.metadata.deletionTimestamp) this.#finalize(ev.object);
-        }
-      } catch {
-        if (!this.#stopped) setTimeout(() => this.start(), 1000);
-      }
-    })();
+    this.#follower = new Follower(this.store, this.namespaceType, (ev) => {
+      if (ev.type !== "DELETED" && ev.type !== "BOOKMARK" && ev.object.metadata.deletionTimestamp) this.#finalize(ev.object);
+    });
+    this.#follower.start();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#watch?.close();
-    await this.#loop;
+    await this.#follower?.stop();
   }
 
   #finalize(ns: KubeObject): void {
