@@ -42,8 +42,25 @@ function isDigit(c: string): boolean {
 }
 
 /** Parses a quantity string or JSON number; returns an error message instead of throwing. */
+/**
+ * Parsed quantities by input text. Objects repeat the same few quantities
+ * ("100m", "128Mi") endlessly, and parsing with bigints is costly; the cache
+ * is bounded and results are immutable.
+ */
+const PARSED = new Map<string, Readonly<Quantity> | { error: string }>();
+const PARSED_MAX = 4096;
+
 export function parseQuantity(input: string | number): Quantity | { error: string } {
   const s = typeof input === "number" ? String(input) : input;
+  const hit = PARSED.get(s);
+  if (hit) return hit as Quantity | { error: string };
+  const r = parseQuantityText(s);
+  if (PARSED.size >= PARSED_MAX) PARSED.clear();
+  PARSED.set(s, Object.freeze(r));
+  return r;
+}
+
+function parseQuantityText(s: string): Quantity | { error: string } {
   if (s.length === 0) return { error: QUANTITY_FORMAT_ERROR };
   let i = 0;
   let negative = false;
@@ -96,7 +113,20 @@ function scaleBy10(v: bigint, exp: number): bigint {
 }
 
 /** The canonical string upstream serializes (Quantity.String()). */
+const FORMATTED = new Map<string, string>();
+
 export function formatQuantity(q: Quantity): string {
+  const key = `${q.nanos}|${q.format}`;
+  let out = FORMATTED.get(key);
+  if (out === undefined) {
+    out = formatQuantityUncached(q);
+    if (FORMATTED.size >= PARSED_MAX) FORMATTED.clear();
+    FORMATTED.set(key, out);
+  }
+  return out;
+}
+
+function formatQuantityUncached(q: Quantity): string {
   if (q.nanos === 0n) return "0";
   let format = q.format;
   if (format === "BinarySI") {

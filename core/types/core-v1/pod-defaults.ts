@@ -14,13 +14,22 @@ import { VOLUME_SOURCE_FIELDS } from "./volume-schema.ts";
 /** Octal 0644, the default mode of secret, configMap, downwardAPI and projected volumes. */
 const DEFAULT_VOLUME_MODE = 420;
 
+/** Rounded-up quantity text by input text (quantities repeat across objects). */
+const ROUNDED = new Map<string | number, string | null>();
+
 function defaultResourceList(list: unknown): void {
   const o = asObj(list);
   if (!o) return;
   for (const [k, v] of Object.entries(o)) {
     if (typeof v !== "string" && typeof v !== "number") continue;
-    const q = parseQuantity(v);
-    if (!("error" in q)) o[k] = formatQuantity(roundUpToMilli(q));
+    let out = ROUNDED.get(v);
+    if (out === undefined) {
+      const q = parseQuantity(v);
+      out = "error" in q ? null : formatQuantity(roundUpToMilli(q));
+      if (ROUNDED.size >= 4096) ROUNDED.clear();
+      ROUNDED.set(v, out);
+    }
+    if (out !== null) o[k] = out;
   }
 }
 
