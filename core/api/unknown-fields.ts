@@ -12,11 +12,16 @@
  * level always accept apiVersion, kind and metadata (metadata is walked only
  * when its schema is the full ObjectMeta); int-or-string and other
  * scalars stop the walk. A schema that says nothing (`{}`) accepts anything.
+ *
+ * Each schema node's rules are resolved once and remembered (schemas are
+ * treated as immutable once in use); `core/server/prune.ts` shares them
+ * (`fieldRules`, `memberSchema`) to report the same paths while pruning.
  */
 import type { StatusCause } from "./errors.ts";
 import type { Schema } from "./schema.ts";
 
-interface Resolved {
+/** What strict validation knows about a schema node, its `allOf` members merged in. */
+export interface FieldRules {
   props: Map<string, Schema>;
   additional: Schema | boolean | undefined;
   preserve: boolean;
@@ -26,10 +31,29 @@ interface Resolved {
   intOrString: boolean;
   /** Some structural information exists (type, properties, items…). */
   described: boolean;
+  /** Whether the members of an object value are checked at all (see `walk`). */
+  walksObjects: boolean;
+  /** Whether the schema is the full ObjectMeta (see `isObjectMeta`). */
+  objectMeta: boolean;
 }
 
-function resolve(s: Schema, out?: Resolved, seen = new Set<Schema>()): Resolved {
-  const r: Resolved = out ?? {
+/** Resolved rules per schema node; schemas are treated as immutable once in use. */
+const rulesCache = new WeakMap<Schema, FieldRules>();
+
+/** The (cached, shared: do not modify) rules of a schema node. */
+export function fieldRules(s: Schema): FieldRules {
+  let r = rulesCache.get(s);
+  if (!r) {
+    r = resolve(s);
+    r.walksObjects = r.described && (r.types.size === 0 || r.types.has("object")) && !(r.preserve && r.props.size === 0 && r.additional === undefined);
+    r.objectMeta = isObjectMeta(s);
+    rulesCache.set(s, r);
+  }
+  return r;
+}
+
+function resolve(s: Schema, out?: FieldRules, seen = new Set<Schema>()): FieldRules {
+  const r: FieldRules = out ?? {
     props: new Map(),
     additional: undefined,
     preserve: false,
@@ -38,6 +62,8 @@ function resolve(s: Schema, out?: Resolved, seen = new Set<Schema>()): Resolved 
     types: new Set(),
     intOrString: false,
     described: false,
+    walksObjects: false,
+    objectMeta: false,
   };
   if (seen.has(s)) return r;
   seen.add(s);
@@ -77,42 +103,75 @@ function join(path: string, key: string): string {
 const TOP_LEVEL = new Set(["apiVersion", "kind", "metadata"]);
 
 /**
+ * How strict validation treats member `k` of an object whose rules are `r`
+ * (`top`: the object is the root): the schema to check its value against,
+ * `null` when it is accepted without looking inside, `undefined` when it is
+ * an unknown field.
+ */
+export function memberSchema(r: FieldRules, k: string, top: boolean): Schema | null | undefined {
+  const ps = r.props.get(k);
+  if (ps) return k === "metadata" && (top || r.embedded) && !fieldRules(ps).objectMeta ? null : ps;
+  if (typeof r.additional === "object") return r.additional;
+  if (r.additional === true || r.preserve) return null;
+  if ((top || r.embedded) && TOP_LEVEL.has(k)) return null;
+  return undefined;
+}
+
+/** A path under construction: a prefix plus keys and indexes, rendered only when a field is reported. */
+export interface PathStack {
+  prefix: string;
+  segments: Array<string | number>;
+}
+
+/** `spec.containers[0].imagee`. */
+export function renderPath(p: PathStack): string {
+  let out = p.prefix;
+  for (const seg of p.segments) out = typeof seg === "number" ? `${out}[${seg}]` : join(out, seg);
+  return out;
+}
+
+/**
  * Paths of fields in `value` that `schema` does not declare, in document
  * order. `path` prefixes every result (default: the object is the root, where
  * apiVersion, kind and metadata are always allowed).
  */
 export function findUnknownFields(schema: Schema, value: unknown, path = ""): string[] {
   const out: string[] = [];
-  walk(schema, value, path, path === "", out);
+  collectUnknownFields(schema, value, path === "", { prefix: path, segments: [] }, out);
   return out;
 }
 
-function walk(schema: Schema, value: unknown, path: string, top: boolean, out: string[]): void {
-  const r = resolve(schema);
+/**
+ * The walk behind `findUnknownFields`: appends the unknown fields below
+ * `value` (at `path`; `top`: it is the root) to `out`. `path` is restored.
+ */
+export function collectUnknownFields(schema: Schema, value: unknown, top: boolean, path: PathStack, out: string[]): void {
+  walk(schema, value, top, path, out);
+}
+
+function walk(schema: Schema, value: unknown, top: boolean, path: PathStack, out: string[]): void {
+  if (typeof value !== "object" || value === null) return;
+  const r = fieldRules(schema);
   if (r.intOrString) return;
   if (Array.isArray(value)) {
-    if (r.items) value.forEach((item, i) => walk(r.items as Schema, item, `${path}[${i}]`, false, out));
+    const items = r.items;
+    if (!items) return;
+    for (let i = 0; i < value.length; i++) {
+      path.segments.push(i);
+      walk(items, value[i], false, path, out);
+      path.segments.pop();
+    }
     return;
   }
-  if (!isPlainObject(value)) return;
-  if (!r.described) return;
-  if (r.types.size > 0 && !r.types.has("object")) return;
-  if (r.preserve && r.props.size === 0 && r.additional === undefined) return;
-  for (const [k, v] of Object.entries(value)) {
-    const p = join(path, k);
-    const ps = r.props.get(k);
-    if (ps && k === "metadata" && (top || r.embedded) && !isObjectMeta(ps)) continue;
-    if (ps) {
-      walk(ps, v, p, false, out);
-      continue;
-    }
-    if (typeof r.additional === "object") {
-      walk(r.additional, v, p, false, out);
-      continue;
-    }
-    if (r.additional === true || r.preserve) continue;
-    if ((top || r.embedded) && TOP_LEVEL.has(k)) continue;
-    out.push(p);
+  if (!r.walksObjects) return;
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const cs = memberSchema(r, k, top);
+    if (cs === null) continue;
+    path.segments.push(k);
+    if (cs === undefined) out.push(renderPath(path));
+    else walk(cs, obj[k], false, path, out);
+    path.segments.pop();
   }
 }
 
@@ -180,14 +239,14 @@ export function typeErrors(schema: Schema, value: unknown, path = ""): StatusCau
 
 function check(schema: Schema, value: unknown, path: string, out: StatusCause[]): void {
   if (value === null || value === undefined) return;
-  const r = resolve(schema);
+  const r = fieldRules(schema);
   if (r.intOrString) {
     if (!(typeof value === "string" || (typeof value === "number" && Number.isInteger(value)))) {
       out.push(typeCause(path, value, "integer,string"));
     }
     return;
   }
-  if (r.types.size > 0 && ![...r.types].some((t) => matchesType(t, value))) {
+  if (r.types.size > 0 && !matchesAny(r.types, value)) {
     out.push(typeCause(path, value, [...r.types].join(",")));
     return;
   }
@@ -200,10 +259,15 @@ function check(schema: Schema, value: unknown, path: string, out: StatusCause[])
     return;
   }
   if (!isPlainObject(value)) return;
-  for (const [k, v] of Object.entries(value)) {
+  for (const k of Object.keys(value)) {
     const ps = r.props.get(k) ?? (typeof r.additional === "object" ? r.additional : undefined);
-    if (ps) check(ps, v, join(path, k), out);
+    if (ps) check(ps, value[k], join(path, k), out);
   }
+}
+
+function matchesAny(types: Set<string>, v: unknown): boolean {
+  for (const t of types) if (matchesType(t, v)) return true;
+  return false;
 }
 
 function schemaFormat(s: Schema): string | undefined {

@@ -27,10 +27,12 @@ export interface WriteContext {
 
 /** The schema-driven services the storage needs; `core/types` and `core/api/patch` provide them. */
 export interface SchemaServices {
-  /** Paths of fields the schema does not know, e.g. `spec.foo`. */
-  unknownFields(schema: Schema, value: unknown): string[];
-  /** The value with unknown fields dropped (built-in kinds ignore them, as Go structs do). */
-  prune(schema: Schema, value: unknown): unknown;
+  /**
+   * The value with the fields the schema does not know dropped (built-in kinds
+   * ignore them, as Go structs do); their paths (e.g. `spec.foo`) are appended
+   * to `unknown` when given.
+   */
+  prune(schema: Schema, value: unknown, unknown?: string[]): unknown;
   /** managedFields after a non-apply write by `manager`. */
   updateManagedFields(args: {
     live: KubeObject | undefined;
@@ -205,9 +207,11 @@ export class RestStorage {
    */
   #admitBody(type: ResourceType, body: KubeObject, ctx: WriteContext): KubeObject {
     let obj = body;
-    if (type.schema && ctx.fieldValidation !== "Ignore") {
-      const unknown = this.services.unknownFields(type.schema, obj);
-      if (unknown.length > 0) {
+    if (type.schema) {
+      // One pass drops the fields the schema does not know and reports them.
+      const unknown = ctx.fieldValidation !== "Ignore" ? ([] as string[]) : undefined;
+      obj = this.services.prune(type.schema, obj, unknown) as KubeObject;
+      if (unknown && unknown.length > 0) {
         if (ctx.fieldValidation === "Strict") {
           const list = unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ");
           throw errors.badRequest(
@@ -217,7 +221,6 @@ export class RestStorage {
         for (const f of unknown) ctx.warnings.push(`unknown field ${JSON.stringify(f)}`);
       }
     }
-    if (type.schema) obj = this.services.prune(type.schema, obj) as KubeObject;
     // kind and apiVersion first, as Kubernetes serializes them.
     const { apiVersion: _a, kind: _k, ...rest } = obj;
     return { kind: type.kind, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, ...rest } as KubeObject;

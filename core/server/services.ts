@@ -10,7 +10,6 @@ import {
   serverSideApply,
   updateManagedFields,
 } from "../api/patch/index.ts";
-import { findUnknownFields } from "../api/unknown-fields.ts";
 import type { PatchEngine } from "./handlers/context.ts";
 import { decodeProtobufBody } from "./protobuf/index.ts";
 import { prune } from "./prune.ts";
@@ -23,14 +22,10 @@ export interface Services {
   protobuf: BodyDecoder;
 }
 
-/** managedFields is owned by the server: status is never tracked for main-resource writes. */
-const RESET_MAIN: string[][] = [["status"]];
-
 export function defaultServices(): Services {
   return {
     schema: {
-      unknownFields: (schema, value) => findUnknownFields(schema, value),
-      prune: (schema, value) => prune(schema, value),
+      prune: (schema, value, unknown) => prune(schema, value, true, unknown),
       updateManagedFields: (a) =>
         updateManagedFields({
           live: a.live,
@@ -52,5 +47,3 @@ export function defaultServices(): Services {
     protobuf: (bytes, type) => decodeProtobufBody(bytes, type),
   };
 }
-
-export { RESET_MAIN };

@@ -53,7 +53,9 @@ export function goStringMap(m: Record<string, unknown> | undefined): string {
 
 /** Appends a child to a field path: `child("spec", "containers")` → `spec.containers`. */
 export function child(path: string, ...names: string[]): string {
-  return [path, ...names].filter((p) => p !== "").join(".");
+  let out = path;
+  for (const n of names) if (n !== "") out = out === "" ? n : `${out}.${n}`;
+  return out;
 }
 
 /** `spec.containers[3]`. */

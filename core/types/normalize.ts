@@ -36,51 +36,160 @@ function childSchema(s: Schema, key: string | number): Schema | undefined {
   return undefined;
 }
 
-function join(path: string, key: string | number, isMapValue: boolean): string {
-  if (typeof key === "number") return `${path}[${key}]`;
-  if (isMapValue) return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
-}
-
 function isMapSchema(s: Schema): boolean {
   if (s.properties && Object.keys(s.properties).length > 0) return false;
   if (typeof s.additionalProperties === "object") return true;
   return (s.allOf ?? []).some(isMapSchema);
 }
 
+function wrap(c: Schema | undefined): Child | undefined {
+  return c ? { schema: c, quantity: isQuantity(c) } : undefined;
+}
+
+/** What the walk needs of a schema node, resolved once (schemas are immutable once in use). */
+interface Node {
+  mapLike: boolean;
+  items: Child | undefined;
+  /** Declared properties and, for undeclared keys, the map value schema. */
+  props: Map<string, Child>;
+  additional: Child | undefined;
+}
+
+interface Child {
+  schema: Schema;
+  quantity: boolean;
+}
+
+const nodes = new WeakMap<Schema, Node>();
+
+function nodeOf(s: Schema): Node {
+  let n = nodes.get(s);
+  if (n) return n;
+  n = { mapLike: isMapSchema(s), items: undefined, props: new Map(), additional: undefined };
+  nodes.set(s, n); // before recursing: schemas may be cyclic
+  n.items = wrap(childSchema(s, 0));
+  const names = new Set<string>();
+  const collect = (x: Schema): void => {
+    for (const k of Object.keys(x.properties ?? {})) names.add(k);
+    for (const sub of x.allOf ?? []) collect(sub);
+  };
+  collect(s);
+  for (const k of names) {
+    const c = wrap(childSchema(s, k));
+    if (c) n.props.set(k, c);
+  }
+  n.additional = wrap(additionalOf(s));
+  return n;
+}
+
+/** The schema childSchema gives a key that no properties (through allOf) declare. */
+function additionalOf(s: Schema): Schema | undefined {
+  if (typeof s.additionalProperties === "object") return s.additionalProperties;
+  for (const sub of s.allOf ?? []) {
+    const found = additionalOf(sub);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function join(path: string, key: string | number, isMapValue: boolean): string {
+  if (typeof key === "number") return `${path}[${key}]`;
+  if (isMapValue) return `${path}[${key}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+/** Whether a quantity can occur below a schema node; filled for a whole reachable graph at once. */
+const reach = new WeakMap<Schema, boolean>();
+
+function subSchemas(s: Schema): Schema[] {
+  const out: Schema[] = [...Object.values(s.properties ?? {}), ...(s.allOf ?? [])];
+  if (typeof s.additionalProperties === "object") out.push(s.additionalProperties);
+  if (s.items) out.push(s.items);
+  return out;
+}
+
+function mayHoldQuantities(root: Schema): boolean {
+  const known = reach.get(root);
+  if (known !== undefined) return known;
+  const graph: Schema[] = [];
+  const seen = new Set<Schema>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const s = stack.pop() as Schema;
+    if (seen.has(s) || reach.has(s)) continue;
+    seen.add(s);
+    graph.push(s);
+    stack.push(...subSchemas(s));
+  }
+  // Least fixpoint over the (possibly cyclic) graph.
+  const holds = new Set<Schema>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const n of graph) {
+      if (holds.has(n)) continue;
+      if (subSchemas(n).some((c) => isQuantity(c) || holds.has(c) || reach.get(c) === true)) {
+        holds.add(n);
+        changed = true;
+      }
+    }
+  }
+  for (const n of graph) reach.set(n, holds.has(n));
+  return reach.get(root) as boolean;
+}
+
+/** A path rendered only when an issue is reported. */
+interface Path {
+  parent: Path | undefined;
+  key: string | number;
+  mapValue: boolean;
+}
+
+function render(root: string, p: Path | undefined): string {
+  const chain: Path[] = [];
+  for (let x = p; x; x = x.parent) chain.push(x);
+  let out = root;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const x = chain[i] as Path;
+    out = join(out, x.key, x.mapValue);
+  }
+  return out;
+}
+
 /** Rewrites every quantity below `value` (in place) to canonical form; returns the unparsable ones. */
 export function canonicalizeQuantities(schema: Schema, value: unknown, path = ""): QuantityIssue[] {
   const issues: QuantityIssue[] = [];
-  const visit = (s: Schema, v: unknown, p: string): void => {
+  const fix = (v: unknown, at: Path): unknown => {
+    if (typeof v !== "string" && typeof v !== "number") return v;
+    const c = canonicalQuantity(v);
+    if (typeof c === "string") return c;
+    issues.push({ field: render(path, at), value: v, error: c.error });
+    return v;
+  };
+  const visit = (s: Schema, v: unknown, at: Path | undefined): void => {
     if (Array.isArray(v)) {
-      const itemSchema = childSchema(s, 0);
-      if (!itemSchema) return;
-      v.forEach((item, i) => {
-        const fp = join(p, i, false);
-        if (isQuantity(itemSchema)) v[i] = fix(item, fp);
-        else visit(itemSchema, item, fp);
+      const item = nodeOf(s).items;
+      if (!item || (!item.quantity && !mayHoldQuantities(item.schema))) return;
+      v.forEach((x, i) => {
+        const ip: Path = { parent: at, key: i, mapValue: false };
+        if (item.quantity) v[i] = fix(x, ip);
+        else visit(item.schema, x, ip);
       });
       return;
     }
     const o = asObj(v);
     if (!o) return;
-    const mapLike = isMapSchema(s);
-    for (const [k, child] of Object.entries(o)) {
-      const cs = childSchema(s, k);
-      if (!cs) continue;
-      const fp = join(p, k, mapLike);
-      if (isQuantity(cs)) o[k] = fix(child, fp);
-      else visit(cs, child, fp);
+    const n = nodeOf(s);
+    for (const k of Object.keys(o)) {
+      // Names of Object.prototype members take the uncached lookup (s.properties?.[k] finds them there).
+      const c = n.props.get(k) ?? (k in Object.prototype ? wrap(childSchema(s, k)) : n.additional);
+      if (!c) continue;
+      if (!c.quantity && !mayHoldQuantities(c.schema)) continue;
+      const kp: Path = { parent: at, key: k, mapValue: n.mapLike };
+      if (c.quantity) o[k] = fix(o[k], kp);
+      else visit(c.schema, o[k], kp);
     }
   };
-  const fix = (v: unknown, fp: string): unknown => {
-    if (typeof v !== "string" && typeof v !== "number") return v;
-    const c = canonicalQuantity(v);
-    if (typeof c === "string") return c;
-    issues.push({ field: fp, value: v, error: c.error });
-    return v;
-  };
-  visit(schema, value, path);
+  visit(schema, value, undefined);
   return issues;
 }
 

@@ -21,7 +21,7 @@
 import type { Schema } from "../../schema.ts";
 import { ApiError, errors } from "../../errors.ts";
 import { parseApiVersion, type KubeObject, type ManagedFieldsEntry } from "../../meta.ts";
-import { deepClone, deepEqual, isObject, type JsonObject } from "../json-value.ts";
+import { deepEqual, isObject, type JsonObject } from "../json-value.ts";
 import { FieldSet, fieldPE, pathToString, type FieldPath } from "./fieldpath.ts";
 import {
   STRIPPED_FIELDS,
@@ -35,6 +35,7 @@ import {
   type ManagerEntry,
   type Managers,
 } from "./managed-fields.ts";
+import { createdFieldsV1 } from "./created.ts";
 import { compareValues, mergeValues, removeItems } from "./merge.ts";
 import { SchemaViolation, ensureNamedFieldsAreMembers, fieldSetOf } from "./typed.ts";
 
@@ -166,6 +167,8 @@ export function updateManagedFields(args: UpdateManagedFieldsArgs): ManagedField
   const managers = startingManagers(args.live, args.updated, subresource);
   // Upstream leaves an existing object nobody tracks untracked until an apply.
   if (managers.size === 0 && args.live?.metadata?.uid) return [];
+  // A plain create: the creator owns every field the object sets (the general path below, in one walk).
+  if (!args.live && managers.size === 0) return createdEntry(args, ignored, subresource);
 
   const diff = compareValues(args.live ? withoutManagedFields(args.live) : {}, withoutManagedFields(args.updated), schema);
   const changed = filtered(diff.added.union(diff.modified), ignored);
@@ -188,6 +191,17 @@ export function updateManagedFields(args: UpdateManagedFieldsArgs): ManagedField
   stripManagers(managers, ignored);
   capUpdateManagers(managers);
   return encodeManagedFields(managers);
+}
+
+/** What the general path of updateManagedFields gives a create with no managers to start from. */
+function createdEntry(args: UpdateManagedFieldsArgs, ignored: FieldSet, subresource: string): ManagedFieldsEntry[] {
+  const fieldsV1 = createdFieldsV1(withoutManagedFields(args.updated), args.schema, ignored, STRIPPED_FIELDS);
+  if (!fieldsV1) return [];
+  const entry: ManagedFieldsEntry = { manager: args.manager, operation: "Update", apiVersion: args.apiVersion, time: args.now };
+  entry.fieldsType = "FieldsV1";
+  entry.fieldsV1 = fieldsV1;
+  if (subresource) entry.subresource = subresource;
+  return [entry];
 }
 
 /**
@@ -274,10 +288,15 @@ function finish(object: JsonObject, managers: Managers): ApplyResult {
   return { object: { ...object, metadata } as KubeObject, managedFields };
 }
 
+/**
+ * `obj` without `metadata.managedFields`: a shallow copy down to metadata,
+ * sharing everything else with `obj` (the walks here never modify their inputs).
+ */
 function withoutManagedFields(obj: KubeObject): JsonObject {
-  const copy = deepClone(obj) as JsonObject;
-  if (isObject(copy.metadata)) delete copy.metadata.managedFields;
-  return copy;
+  const o = obj as unknown as JsonObject;
+  if (!isObject(o.metadata) || !Object.hasOwn(o.metadata, "managedFields")) return o;
+  const { managedFields: _, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 function resetFieldSet(paths: ReadonlyArray<readonly string[]> | undefined): FieldSet {

@@ -28,17 +28,27 @@ export function keyPE(fields: Array<[string, unknown]>): PathElement {
   return { kind: "key", fields: [...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
 }
 
+/** Spellings of key and value elements, which need JSON encoding; computed once per element. */
+const encoded = new WeakMap<PathElement, string>();
+
 /** The `fieldsV1` spelling of a path element; also its identity within a set. */
 export function peToString(pe: PathElement): string {
   switch (pe.kind) {
     case "field":
       return `f:${pe.name}`;
-    case "key":
-      return `k:{${pe.fields.map(([n, v]) => `${JSON.stringify(n)}:${canonicalJson(v)}`).join(",")}}`;
-    case "value":
-      return `v:${canonicalJson(pe.value)}`;
     case "index":
       return `i:${pe.index}`;
+    default: {
+      let id = encoded.get(pe);
+      if (id === undefined) {
+        id =
+          pe.kind === "key"
+            ? `k:{${pe.fields.map(([n, v]) => `${JSON.stringify(n)}:${canonicalJson(v)}`).join(",")}}`
+            : `v:${canonicalJson(pe.value)}`;
+        encoded.set(pe, id);
+      }
+      return id;
+    }
   }
 }
 
@@ -134,13 +144,46 @@ export function comparePE(a: PathElement, b: PathElement): number {
   return 0;
 }
 
+/** Sorts strings by code units (as `<` compares them): insertion sort for the usual handful, else the built-in sort. */
+export function sortStrings(a: string[]): string[] {
+  if (a.length > 16) return a.sort();
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (a[j] as string) > x) {
+      a[j + 1] = a[j] as string;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+  return a;
+}
+
+interface Child {
+  pe: PathElement;
+  set: FieldSet;
+}
+
+interface Entry {
+  pe: PathElement;
+  member: boolean;
+  child: FieldSet | undefined;
+}
+
+function byId(a: Entry & { id: string }, b: Entry & { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /**
- * An immutable-by-convention tree of field paths. Operations return new
- * sets; `insert` is the only mutator and is used while building.
+ * An immutable-by-convention tree of field paths: each node maps encoded
+ * path elements (`peToString`) to members and to non-empty sub-sets.
+ * Operations return new sets, which may share sub-sets with their inputs;
+ * `insert` and the other builder methods are the only mutators and are used
+ * while building a set.
  */
 export class FieldSet {
   private readonly members = new Map<string, PathElement>();
-  private readonly children = new Map<string, { pe: PathElement; set: FieldSet }>();
+  private readonly children = new Map<string, Child>();
 
   static of(paths: Iterable<FieldPath>): FieldSet {
     const s = new FieldSet();
@@ -149,27 +192,68 @@ export class FieldSet {
   }
 
   insert(path: FieldPath): void {
-    const [head, ...rest] = path;
-    if (!head) return;
-    const id = peToString(head);
-    if (rest.length === 0) {
-      this.members.set(id, head);
-      return;
-    }
+    const n = path.length;
+    if (n === 0) return;
+    let node: FieldSet = this;
+    for (let i = 0; i < n - 1; i++) node = node.childForInsert(peToString(path[i] as PathElement), path[i] as PathElement);
+    const last = path[n - 1] as PathElement;
+    node.members.set(peToString(last), last);
+  }
+
+  /** Builder: inserts the path whose first `n` elements are `pes`, already encoded as `ids`. */
+  insertEncoded(ids: readonly string[], pes: readonly PathElement[], n: number): void {
+    if (n === 0) return;
+    let node: FieldSet = this;
+    for (let i = 0; i < n - 1; i++) node = node.childForInsert(ids[i] as string, pes[i] as PathElement);
+    node.members.set(ids[n - 1] as string, pes[n - 1] as PathElement);
+  }
+
+  /** Builder: merges `set` in at the path of the first `n` elements of `pes` (encoded as `ids`). */
+  graftEncoded(ids: readonly string[], pes: readonly PathElement[], n: number, set: FieldSet): void {
+    if (set.isEmpty()) return;
+    let node: FieldSet = this;
+    for (let i = 0; i < n; i++) node = node.childForInsert(ids[i] as string, pes[i] as PathElement);
+    for (const [id, pe] of set.members) node.members.set(id, pe);
+    for (const [id, c] of set.children) node.attach(id, c.pe, c.set);
+  }
+
+  /** Builder: adds the member `pe`, whose encoding is `id`. */
+  addMember(id: string, pe: PathElement): void {
+    this.members.set(id, pe);
+  }
+
+  /** Builder: merges `set` into the sub-set below `pe` (encoded as `id`); `set` is shared, not copied. */
+  attach(id: string, pe: PathElement, set: FieldSet): void {
+    if (set.isEmpty()) return;
+    const existing = this.children.get(id);
+    this.children.set(id, { pe, set: existing ? existing.set.union(set) : set });
+  }
+
+  private childForInsert(id: string, pe: PathElement): FieldSet {
     let child = this.children.get(id);
     if (!child) {
-      child = { pe: head, set: new FieldSet() };
+      child = { pe, set: new FieldSet() };
       this.children.set(id, child);
     }
-    child.set.insert(rest);
+    return child.set;
   }
 
   has(path: FieldPath): boolean {
-    const [head, ...rest] = path;
-    if (!head) return false;
-    const id = peToString(head);
-    if (rest.length === 0) return this.members.has(id);
-    return this.children.get(id)?.set.has(rest) ?? false;
+    const n = path.length;
+    if (n === 0) return false;
+    let node: FieldSet | undefined = this;
+    for (let i = 0; i < n - 1 && node; i++) node = node.children.get(peToString(path[i] as PathElement))?.set;
+    return node?.members.has(peToString(path[n - 1] as PathElement)) ?? false;
+  }
+
+  /** Whether the member spelled `id` (see peToString) is in this node. */
+  hasMemberId(id: string): boolean {
+    return this.members.has(id);
+  }
+
+  /** The sub-set below the element spelled `id`, if any; shared, do not mutate. */
+  childById(id: string): FieldSet | undefined {
+    return this.children.get(id)?.set;
   }
 
   hasMember(pe: PathElement): boolean {
@@ -183,9 +267,7 @@ export class FieldSet {
 
   /** Builder: merges `set` into the sub-set below `pe`. */
   insertUnder(pe: PathElement, set: FieldSet): void {
-    const id = peToString(pe);
-    const existing = this.children.get(id);
-    this.addChild(id, pe, existing ? existing.set.union(set) : set);
+    this.attach(peToString(pe), pe, set);
   }
 
   isEmpty(): boolean {
@@ -196,15 +278,13 @@ export class FieldSet {
 
   union(o: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [id, pe] of [...this.members, ...o.members]) out.members.set(id, pe);
-    const ids = new Set([...this.children.keys(), ...o.children.keys()]);
-    for (const id of ids) {
-      const a = this.children.get(id);
+    for (const [id, pe] of this.members) out.members.set(id, pe);
+    for (const [id, pe] of o.members) out.members.set(id, pe);
+    for (const [id, a] of this.children) {
       const b = o.children.get(id);
-      const pe = (a ?? b)?.pe;
-      if (!pe) continue;
-      out.addChild(id, pe, (a?.set ?? EMPTY).union(b?.set ?? EMPTY));
+      out.addChild(id, a.pe, b ? a.set.union(b.set) : a.set);
     }
+    for (const [id, b] of o.children) if (!this.children.has(id)) out.addChild(id, b.pe, b.set);
     return out;
   }
 
@@ -255,14 +335,21 @@ export class FieldSet {
   }
 
   /** Entries below this node: each path element with its membership and sub-set. */
-  sortedEntries(): Array<{ pe: PathElement; member: boolean; child: FieldSet | undefined }> {
-    const ids = new Set([...this.members.keys(), ...this.children.keys()]);
-    const entries = [...ids].map((id) => {
+  sortedEntries(): Entry[] {
+    const entries: Array<Entry & { id: string }> = [];
+    let fieldsOnly = true;
+    for (const [id, pe] of this.members) {
       const c = this.children.get(id);
-      const pe = (this.members.get(id) ?? c?.pe) as PathElement;
-      return { pe, member: this.members.has(id), child: c && !c.set.isEmpty() ? c.set : undefined };
-    });
-    return entries.filter((e) => e.member || e.child).sort((a, b) => comparePE(a.pe, b.pe));
+      entries.push({ id, pe, member: true, child: c && !c.set.isEmpty() ? c.set : undefined });
+      if (pe.kind !== "field") fieldsOnly = false;
+    }
+    for (const [id, c] of this.children) {
+      if (this.members.has(id) || c.set.isEmpty()) continue;
+      entries.push({ id, pe: c.pe, member: false, child: c.set });
+      if (c.pe.kind !== "field") fieldsOnly = false;
+    }
+    // Field elements are all spelled `f:<name>`, so their spellings sort like their names.
+    return entries.sort(fieldsOnly ? byId : (a, b) => comparePE(a.pe, b.pe));
   }
 
   /** The `fieldsV1` object. */
@@ -272,12 +359,32 @@ export class FieldSet {
 
   private emit(includeSelf: boolean): JsonObject {
     const out: JsonObject = {};
-    const entries = this.sortedEntries();
-    if (includeSelf && entries.length > 0) out["."] = {};
-    for (const { pe, member, child } of entries) {
-      out[peToString(pe)] = child ? child.emit(member) : {};
+    const ids = this.sortedIds();
+    if (includeSelf && ids.length > 0) out["."] = {};
+    for (const id of ids) {
+      const c = this.children.get(id);
+      out[id] = c && !c.set.isEmpty() ? c.set.emit(this.members.has(id)) : {};
     }
     return out;
+  }
+
+  /** The spellings of the entries below this node (members and non-empty sub-sets), in serialization order. */
+  private sortedIds(): string[] {
+    const ids: string[] = [];
+    let fieldsOnly = true;
+    for (const id of this.members.keys()) {
+      ids.push(id);
+      if (!id.startsWith("f:")) fieldsOnly = false;
+    }
+    for (const [id, c] of this.children) {
+      if (this.members.has(id) || c.set.isEmpty()) continue;
+      ids.push(id);
+      if (!id.startsWith("f:")) fieldsOnly = false;
+    }
+    // Field elements are all spelled `f:<name>`, so their spellings sort like their names.
+    if (fieldsOnly) return sortStrings(ids);
+    const pe = (id: string): PathElement => (this.members.get(id) ?? this.children.get(id)?.pe) as PathElement;
+    return ids.sort((a, b) => comparePE(pe(a), pe(b)));
   }
 
   /** Parses a `fieldsV1` object; throws Error on malformed input. */
@@ -285,14 +392,18 @@ export class FieldSet {
     if (v === undefined || v === null) return new FieldSet();
     if (!isObject(v)) throw new Error("fieldsV1 must be an object");
     const out = new FieldSet();
-    for (const [k, sub] of Object.entries(v)) {
+    for (const k of Object.keys(v)) {
       if (k === ".") continue;
+      const sub = v[k];
       if (!isObject(sub)) throw new Error(`fieldsV1 entry ${JSON.stringify(k)} must be an object`);
       const pe = peFromString(k);
-      const id = peToString(pe);
+      // A field's spelling is already canonical; others are re-encoded (key order, number spelling).
+      const id = pe.kind === "field" ? k : peToString(pe);
       const keys = Object.keys(sub);
-      if (keys.length === 0 || Object.hasOwn(sub, ".")) out.members.set(id, pe);
-      if (keys.some((x) => x !== ".")) out.addChild(id, pe, FieldSet.fromFieldsV1(sub));
+      const member = keys.length === 0 || Object.hasOwn(sub, ".");
+      const nested = keys.some((x) => x !== ".");
+      if (member) out.members.set(id, pe);
+      if (nested) out.addChild(id, pe, FieldSet.fromFieldsV1(sub));
     }
     return out;
   }

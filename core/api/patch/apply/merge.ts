@@ -11,15 +11,9 @@
  */
 import type { Schema } from "../../schema.ts";
 import { deepClone, deepEqual, isObject, type JsonObject } from "../json-value.ts";
-import { childSchema, hasDeclaredProperties, keyword } from "../schema-lookup.ts";
-import { FieldSet, fieldPE, type FieldPath } from "./fieldpath.ts";
-import { indexItems, isDeclared, nodeType, type NodeType } from "./typed.ts";
-
-type ListType = Extract<NodeType, { kind: "list" }>;
-
-function isLeaf(t: NodeType): boolean {
-  return t.kind === "scalar" || (t.kind === "map" && t.atomic) || (t.kind === "list" && t.listType === "atomic");
-}
+import { childSchema } from "../schema-lookup.ts";
+import { FieldSet, fieldPE, type PathElement } from "./fieldpath.ts";
+import { dedupeById, indexItems, isEmptyContainer, isLeaf, memberOf, nodeType, zeroPresent, type ListType } from "./typed.ts";
 
 /** `rhs` merged over `lhs` (either may be undefined = absent); inputs untouched. */
 export function mergeValues(lhs: unknown, rhs: unknown, s: Schema | undefined): unknown {
@@ -99,11 +93,6 @@ function mergeLists(lhs: unknown[], rhs: unknown[], t: ListType): unknown[] {
   return out;
 }
 
-function dedupeById<T extends { id: string }>(items: T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter(({ id }) => (seen.has(id) ? false : (seen.add(id), true)));
-}
-
 /** Paths added, modified and removed going from `lhs` to `rhs`. */
 export interface Comparison {
   added: FieldSet;
@@ -113,57 +102,154 @@ export interface Comparison {
 
 /** Compares two objects (structured-merge-diff TypedValue.Compare). */
 export function compareValues(lhs: unknown, rhs: unknown, s: Schema | undefined): Comparison {
-  const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  compareNode(lhs, rhs, s, [], false, c);
-  return c;
-}
-
-function isEmptyContainer(v: unknown): boolean {
-  return v === undefined || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+  const c: Cursor = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet(), ids: [], pes: [] };
+  compareNode(lhs, rhs, s, false, c);
+  return { added: c.added, modified: c.modified, removed: c.removed };
 }
 
 /**
- * `zeroPresent`: the node is a declared field that upstream's Go types never
- * omit (a struct, or a field the parent lists as required), so its own
- * appearance or disappearance is not recorded, only its contents'.
+ * The comparison being built plus the path of the node being compared, as
+ * a stack of path elements and their spellings (pushed and popped around
+ * each child, so no path is built unless something is recorded there).
  */
-function compareNode(l: unknown, r: unknown, s: Schema | undefined, path: FieldPath, zeroPresent: boolean, c: Comparison): void {
-  const t = nodeType(s, r !== undefined ? r : l);
-  const sameShape = l === undefined || r === undefined || nodeType(s, l).kind === nodeType(s, r).kind;
-  // Both sides empty (or absent): a leaf, so {} vs absent is still a change.
+interface Cursor extends Comparison {
+  ids: string[];
+  pes: PathElement[];
+}
+
+/**
+ * Compares the node at the cursor. `zero`: it is zero-present (see
+ * `zeroPresent` in typed.ts), so its own appearance or disappearance is not
+ * recorded, only its contents'.
+ */
+function compareNode(l: unknown, r: unknown, s: Schema | undefined, zero: boolean, c: Cursor): void {
+  const depth = c.ids.length;
+  if (l === r) {
+    // Identical values differ nowhere, except that a key holding `undefined` (no JSON
+    // value at all) is always reported as added, as the generic walk below does.
+    if (l === undefined) {
+      if (depth > 0) c.added.insertEncoded(c.ids, c.pes, depth);
+      return;
+    }
+    if (typeof l !== "object" || l === null || !holdsUndefined(l)) return;
+  }
+  if (l === undefined || r === undefined) {
+    // Present on one side only: everything below it was added or removed.
+    if (depth === 0) {
+      // The root itself is never recorded: compare against an empty container instead.
+      const other = l === undefined ? r : l;
+      if (!isObject(other) && !Array.isArray(other)) return;
+      const empty = Array.isArray(other) ? [] : {};
+      compareNode(l === undefined ? empty : l, r === undefined ? empty : r, s, zero, c);
+      return;
+    }
+    const one = new FieldSet();
+    oneSided(l === undefined ? r : l, s, one, zero, c);
+    (l === undefined ? c.added : c.removed).graftEncoded(c.ids, c.pes, depth - 1, one);
+    return;
+  }
+  const t = nodeType(s, r);
+  const sameShape = nodeType(s, l).kind === t.kind;
+  // Both sides empty: a leaf, so {} vs [] is still a change.
   if (isLeaf(t) || !sameShape || (t.kind !== "scalar" && isEmptyContainer(l) && isEmptyContainer(r))) {
-    if (path.length === 0) return;
-    if (l === undefined) c.added.insert(path);
-    else if (r === undefined) c.removed.insert(path);
-    else if (!deepEqual(l, r)) c.modified.insert(path);
+    if (depth > 0 && !deepEqual(l, r)) c.modified.insertEncoded(c.ids, c.pes, depth);
     return;
   }
   if (t.kind === "map") {
-    const lm: JsonObject = isObject(l) ? l : {};
-    const rm: JsonObject = isObject(r) ? r : {};
-    const keys = new Set([...Object.keys(lm), ...Object.keys(rm)]);
-    const required = new Set(keyword(s, "required") ?? []);
-    for (const k of keys) {
-      const cs = childSchema(s, k);
-      const zero = isDeclared(s, k) && (required.has(k) || (nodeType(cs, rm[k] ?? lm[k]).kind === "map" && hasDeclaredProperties(cs)));
-      compareNode(lm[k], rm[k], cs, [...path, fieldPE(k)], zero, c);
-    }
+    const lm = l as JsonObject;
+    const rm = r as JsonObject;
+    for (const k of Object.keys(rm)) visitField(lm, rm, k, s, c);
+    for (const k of Object.keys(lm)) if (!Object.hasOwn(rm, k)) visitField(lm, rm, k, s, c);
   } else if (t.kind === "list") {
-    const left = dedupeById(indexItems(t, Array.isArray(l) ? l : [], "lhs"));
-    const right = dedupeById(indexItems(t, Array.isArray(r) ? r : [], "rhs"));
-    const byId = new Map(left.map((x) => [x.id, x] as const));
-    const rightIds = new Set(right.map((x) => x.id));
+    const list = t as ListType;
+    const left = dedupeById(indexItems(list, l as unknown[], "lhs"));
+    const right = dedupeById(indexItems(list, r as unknown[], "rhs"));
+    const byId = new Map<string, unknown>();
+    for (const x of left) byId.set(x.id, x.item);
+    const rightIds = new Set<string>();
     for (const x of right) {
-      if (x.pe) compareNode(byId.get(x.id)?.item, x.item, t.item, [...path, x.pe], false, c);
+      rightIds.add(x.id);
+      if (x.pe) visit(byId.get(x.id), x.item, list.item, x.id, x.pe, false, c);
     }
     for (const x of left) {
-      if (x.pe && !rightIds.has(x.id)) compareNode(x.item, undefined, t.item, [...path, x.pe], false, c);
+      if (x.pe && !rightIds.has(x.id)) visit(x.item, undefined, list.item, x.id, x.pe, false, c);
     }
   }
-  // A container appearing or disappearing is itself added or removed.
-  if (path.length === 0 || zeroPresent) return;
-  if (l === undefined) c.added.insert(path);
-  else if (r === undefined) c.removed.insert(path);
+  // Present on both sides, so the container itself was neither added nor removed.
+}
+
+function visitField(lm: JsonObject, rm: JsonObject, k: string, s: Schema | undefined, c: Cursor): void {
+  const m = memberOf(s, k);
+  const lv = lm[k];
+  const rv = rm[k];
+  visit(lv, rv, m.schema, m.id, m.pe, zeroPresent(m, rv ?? lv), c);
+}
+
+function visit(l: unknown, r: unknown, s: Schema | undefined, id: string, pe: PathElement, zero: boolean, c: Cursor): void {
+  c.ids.push(id);
+  c.pes.push(pe);
+  compareNode(l, r, s, zero, c);
+  c.ids.pop();
+  c.pes.pop();
+}
+
+/**
+ * What compareNode records for a value present on one side only (the node
+ * at the cursor), into `into`, the set of its parent: every leaf, and every
+ * container that is not zero-present. Keys holding `undefined` go to
+ * `added` whichever side they are on.
+ */
+function oneSided(v: unknown, s: Schema | undefined, into: FieldSet, zero: boolean, c: Cursor): void {
+  const depth = c.ids.length;
+  const id = c.ids[depth - 1] as string;
+  const pe = c.pes[depth - 1] as PathElement;
+  if (v === undefined) {
+    c.added.insertEncoded(c.ids, c.pes, depth);
+    return;
+  }
+  const t = nodeType(s, v);
+  if (isLeaf(t) || (t.kind !== "scalar" && isEmptyContainer(v))) {
+    into.addMember(id, pe);
+    return;
+  }
+  const below = new FieldSet();
+  if (t.kind === "map") {
+    const m = v as JsonObject;
+    for (const k of Object.keys(m)) {
+      const cv = m[k];
+      const f = memberOf(s, k);
+      c.ids.push(f.id);
+      c.pes.push(f.pe);
+      oneSided(cv, f.schema, below, zeroPresent(f, cv), c);
+      c.ids.pop();
+      c.pes.pop();
+    }
+  } else {
+    const list = t as ListType;
+    for (const x of dedupeById(indexItems(list, v as unknown[], "v"))) {
+      if (!x.pe) continue;
+      c.ids.push(x.id);
+      c.pes.push(x.pe);
+      oneSided(x.item, list.item, below, false, c);
+      c.ids.pop();
+      c.pes.pop();
+    }
+  }
+  into.attach(id, pe, below);
+  if (!zero) into.addMember(id, pe);
+}
+
+/** Whether an object or array holds `undefined` anywhere below it. */
+function holdsUndefined(v: object): boolean {
+  if (Array.isArray(v)) {
+    for (const x of v) if (x === undefined || (typeof x === "object" && x !== null && holdsUndefined(x))) return true;
+    return false;
+  }
+  for (const k in v) {
+    const x = (v as JsonObject)[k];
+    if (x === undefined || (typeof x === "object" && x !== null && holdsUndefined(x))) return true;
+  }
+  return false;
 }
 
 /** `v` without the members of `set` (and everything below them); undefined if emptied. */

@@ -18,7 +18,17 @@
  */
 import type { Schema } from "../../schema.ts";
 import { isObject } from "../json-value.ts";
-import { childSchema, declaredProperty, keyword, listItemSchema, patchMetaOf, schemaType } from "../schema-lookup.ts";
+import {
+  childSchema,
+  declaredProperties,
+  declaredProperty,
+  hasDeclaredProperties,
+  keyword,
+  listItemSchema,
+  patchMetaOf,
+  requiredFields,
+  schemaType,
+} from "../schema-lookup.ts";
 import { FieldSet, fieldPE, keyPE, pathToString, peToString, type FieldPath, type PathElement } from "./fieldpath.ts";
 
 export type NodeType =
@@ -26,23 +36,84 @@ export type NodeType =
   | { kind: "map"; atomic: boolean }
   | { kind: "list"; listType: "atomic" | "set" | "map"; keys: string[]; item: Schema | undefined };
 
-const SCALAR: NodeType = { kind: "scalar" };
+export type ListType = Extract<NodeType, { kind: "list" }>;
 
-/** The shape of `v` under schema `s` (a value of the wrong shape is a leaf). */
+const SCALAR: NodeType = Object.freeze({ kind: "scalar" });
+const GRANULAR_MAP: NodeType = Object.freeze({ kind: "map", atomic: false });
+const ATOMIC_MAP: NodeType = Object.freeze({ kind: "map", atomic: true });
+const UNTYPED_LIST: ListType = Object.freeze({ kind: "list", listType: "atomic", keys: [], item: undefined });
+
+/** A member of an object as the walks see it: its path element and schema, and how the parent declares it. */
+export interface Member {
+  /** The element's spelling, `f:<name>`. */
+  id: string;
+  pe: PathElement;
+  /** `childSchema` of the parent for this name. */
+  schema: Schema | undefined;
+  /** A declared property (struct field), not a map entry. */
+  declared: boolean;
+  /** Declared and listed in the parent's `required`. */
+  required: boolean;
+  /** Declared with a schema that declares properties (a struct). */
+  struct: boolean;
+}
+
+/** What the walks need of a schema node, resolved once (through allOf). */
+interface Typed {
+  type: Schema["type"] | undefined;
+  map: NodeType;
+  list: ListType;
+  /** Declared properties, with their elements encoded once. */
+  declared: Map<string, Member>;
+  /** The map value schema for undeclared names. */
+  additional: Schema | undefined;
+}
+
+const typedCache = new WeakMap<Schema, Typed>();
+
+function typed(s: Schema): Typed {
+  let t = typedCache.get(s);
+  if (!t) {
+    const extra = keyword(s, "additionalProperties");
+    const required = requiredFields(s);
+    const declared = new Map<string, Member>();
+    for (const [name, schema] of declaredProperties(s)) {
+      const pe = Object.freeze(fieldPE(name));
+      declared.set(name, { id: peToString(pe), pe, schema, declared: true, required: required.has(name), struct: hasDeclaredProperties(schema) });
+    }
+    t = {
+      type: schemaType(s),
+      map: keyword(s, "x-kubernetes-map-type") === "atomic" ? ATOMIC_MAP : GRANULAR_MAP,
+      list: Object.freeze(listTypeOf(s)),
+      declared,
+      additional: typeof extra === "object" ? extra : undefined,
+    };
+    typedCache.set(s, t);
+  }
+  return t;
+}
+
+/** Member `name` of an object with schema `s`. Declared members are shared: do not modify. */
+export function memberOf(s: Schema | undefined, name: string): Member {
+  if (s) {
+    const t = typed(s);
+    const m = t.declared.get(name);
+    if (m) return m;
+    return { id: `f:${name}`, pe: fieldPE(name), schema: t.additional, declared: false, required: false, struct: false };
+  }
+  return { id: `f:${name}`, pe: fieldPE(name), schema: undefined, declared: false, required: false, struct: false };
+}
+
+/** The shape of `v` under schema `s` (a value of the wrong shape is a leaf). Results are shared: do not modify. */
 export function nodeType(s: Schema | undefined, v: unknown): NodeType {
-  const t = schemaType(s);
-  if (t === "object" || (t === undefined && isObject(v))) {
-    if (!isObject(v)) return SCALAR;
-    return { kind: "map", atomic: keyword(s, "x-kubernetes-map-type") === "atomic" };
-  }
-  if (t === "array" || (t === undefined && Array.isArray(v))) {
-    if (!Array.isArray(v)) return SCALAR;
-    return listTypeOf(s);
-  }
+  if (!s) return isObject(v) ? GRANULAR_MAP : Array.isArray(v) ? UNTYPED_LIST : SCALAR;
+  const t = typed(s);
+  if (t.type === "object" || (t.type === undefined && isObject(v))) return isObject(v) ? t.map : SCALAR;
+  if (t.type === "array" || (t.type === undefined && Array.isArray(v))) return Array.isArray(v) ? t.list : SCALAR;
   return SCALAR;
 }
 
-function listTypeOf(s: Schema | undefined): NodeType {
+function listTypeOf(s: Schema | undefined): ListType {
   const item = listItemSchema(s);
   const declared = keyword(s, "x-kubernetes-list-type");
   if (declared === "map") {
@@ -57,6 +128,11 @@ function listTypeOf(s: Schema | undefined): NodeType {
   return { kind: "list", listType: "atomic", keys: [], item };
 }
 
+/** Whether `t` is a leaf: a scalar, an atomic map or an atomic list. */
+export function isLeaf(t: NodeType): boolean {
+  return t.kind === "scalar" || (t.kind === "map" && t.atomic) || (t.kind === "list" && t.listType === "atomic");
+}
+
 /** Whether `field` is a declared property (struct field) of object schema `s`. */
 export function isDeclared(s: Schema | undefined, field: string): boolean {
   return declaredProperty(s, field) !== undefined;
@@ -66,7 +142,7 @@ export function isDeclared(s: Schema | undefined, field: string): boolean {
  * The path element identifying a list item, or an error message when a
  * map-list item lacks a key field that has no default.
  */
-export function itemPathElement(t: Extract<NodeType, { kind: "list" }>, item: unknown): PathElement | string {
+export function itemPathElement(t: ListType, item: unknown): PathElement | string {
   if (t.listType === "set") return { kind: "value", value: item };
   if (!isObject(item)) return `expected an object, got ${Array.isArray(item) ? "a list" : JSON.stringify(item)}`;
   const fields: Array<[string, unknown]> = [];
@@ -79,16 +155,46 @@ export function itemPathElement(t: Extract<NodeType, { kind: "list" }>, item: un
   return keyPE(fields);
 }
 
-/** Items of a granular list with their identity; items without one get a position-only id. */
-export function indexItems(
-  t: Extract<NodeType, { kind: "list" }>,
-  list: unknown[],
-  side: string,
-): Array<{ id: string; pe: PathElement | undefined; item: unknown }> {
-  return list.map((item, i) => {
+/** A list item with its identity; items without one get a position-only id and no path element. */
+export interface IndexedItem {
+  id: string;
+  pe: PathElement | undefined;
+  item: unknown;
+}
+
+/** Items of a granular list with their identity. */
+export function indexItems(t: ListType, list: unknown[], side: string): IndexedItem[] {
+  const out: IndexedItem[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
     const pe = itemPathElement(t, item);
-    return typeof pe === "string" ? { id: `${side}#${i}`, pe: undefined, item } : { id: peToString(pe), pe, item };
-  });
+    out[i] = typeof pe === "string" ? { id: `${side}#${i}`, pe: undefined, item } : { id: peToString(pe), pe, item };
+  }
+  return out;
+}
+
+/** The first item of each identity. */
+export function dedupeById<T extends { id: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter(({ id }) => (seen.has(id) ? false : (seen.add(id), true)));
+}
+
+/** Absent, `[]` or `{}`. */
+export function isEmptyContainer(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (!isObject(v)) return false;
+  for (const _ in v) return false;
+  return true;
+}
+
+/**
+ * Whether member `m` holding `v` is "zero present": a declared field that
+ * upstream's Go types never omit (a struct, or a field the parent lists as
+ * required), so that its own appearance or disappearance is not recorded.
+ */
+export function zeroPresent(m: Member, v: unknown): boolean {
+  return m.declared && (m.required || (m.struct && nodeType(m.schema, v).kind === "map"));
 }
 
 export class SchemaViolation extends Error {}
@@ -100,43 +206,71 @@ export class SchemaViolation extends Error {}
  */
 export function fieldSetOf(v: unknown, schema: Schema | undefined, opts: { strict: boolean }): FieldSet {
   const out = new FieldSet();
-  const problems: string[] = [];
-  walk(v, schema, [], out, problems, opts.strict);
-  if (problems.length > 0) throw new SchemaViolation(problems.join(", "));
+  const w: Walk = { problems: [], strict: opts.strict, path: [] };
+  walkChildren(v, schema, nodeType(schema, v), out, w);
+  if (w.problems.length > 0) throw new SchemaViolation(w.problems.join(", "));
   return out;
 }
 
-function walk(v: unknown, s: Schema | undefined, path: FieldPath, out: FieldSet, problems: string[], strict: boolean): void {
+interface Walk {
+  problems: string[];
+  strict: boolean;
+  /** The path of the node being walked (for error messages only). */
+  path: FieldPath;
+}
+
+/** Records `v`, reached by `pe` (spelled `id`) from the node whose set is `into`. */
+function walk(v: unknown, s: Schema | undefined, into: FieldSet, id: string, pe: PathElement, w: Walk, member: boolean): void {
   const t = nodeType(s, v);
-  if (t.kind === "scalar" || (t.kind === "map" && t.atomic) || (t.kind === "list" && t.listType === "atomic")) {
-    if (path.length > 0) out.insert(path);
+  if (isLeaf(t)) {
+    into.addMember(id, pe);
     return;
   }
+  const below = new FieldSet();
+  w.path.push(pe);
+  walkChildren(v, s, t, below, w);
+  w.path.pop();
+  into.attach(id, pe, below);
+  if (member) into.addMember(id, pe);
+}
+
+/** Records the contents of the map or granular list `v` of shape `t` into `out`. */
+function walkChildren(v: unknown, s: Schema | undefined, t: NodeType, out: FieldSet, w: Walk): void {
+  if (isLeaf(t)) return;
   if (t.kind === "map") {
-    for (const [k, cv] of Object.entries(v as Record<string, unknown>)) {
-      const cp = [...path, fieldPE(k)];
-      walk(cv, childSchema(s, k), cp, out, problems, strict);
-      if (!isDeclared(s, k) || cv === null || (isObject(cv) && Object.keys(cv).length === 0)) out.insert(cp);
+    const m = v as Record<string, unknown>;
+    for (const k of Object.keys(m)) {
+      const cv = m[k];
+      const f = memberOf(s, k);
+      // Declared struct fields are members only when they hold null or {} (or a leaf, recorded by walk).
+      const member = !f.declared || cv === null || (isObject(cv) && isEmptyObject(cv));
+      walk(cv, f.schema, out, f.id, f.pe, w, member);
     }
     return;
   }
+  const list = t as ListType;
+  const items = v as unknown[];
   const seen = new Set<string>();
-  (v as unknown[]).forEach((item, i) => {
-    const pe = itemPathElement(t, item);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const pe = itemPathElement(list, item);
     if (typeof pe === "string") {
-      if (strict) problems.push(`${pathToString(path)}: element ${i}: ${pe}`);
-      return;
+      if (w.strict) w.problems.push(`${pathToString(w.path)}: element ${i}: ${pe}`);
+      continue;
     }
-    const ip = [...path, pe];
     const id = peToString(pe);
     if (seen.has(id)) {
-      if (strict) problems.push(`${pathToString(path)}: duplicate entries for key ${pathToString([pe])}`);
-      return;
+      if (w.strict) w.problems.push(`${pathToString(w.path)}: duplicate entries for key ${pathToString([pe])}`);
+      continue;
     }
     seen.add(id);
-    walk(item, t.item, ip, out, problems, strict);
-    out.insert(ip);
-  });
+    walk(item, list.item, out, id, pe, w, true);
+  }
+}
+
+function isEmptyObject(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /**

@@ -174,4 +174,22 @@ describe("updateManagedFields", () => {
     expect(owned(entries, "ancient-changes")).toEqual([".metadata.labels.l0", ".metadata.labels.l1"]);
     expect(entries.some((e) => e.manager === "m0" || e.manager === "m1")).toBe(false);
   });
+  test("subtrees shared with the stored object (not copies) are unchanged; only real edits move ownership", () => {
+    const base = stored(nginxDeployment(), update(undefined, nginxDeployment(), "creator", { now: at(0) }));
+    // The patch engines and the storage may reuse the stored object's subtrees.
+    const next = { ...base, spec: { ...base.spec, replicas: 7 } };
+    const entries = update(base, next, "scaler", { now: at(2) });
+    expect(owned(entries, "scaler")).toEqual([".spec.replicas"]);
+    expect(owned(entries, "creator")).toContain(".spec.template.spec.containers[name=\"nginx\"].image");
+    expect(owned(entries, "creator")).not.toContain(".spec.replicas");
+  });
+
+  test("a key holding undefined is recorded as set, whichever side it is on", () => {
+    const base = nginxDeployment();
+    const created = update(undefined, { ...base, spec: { ...base.spec, paused: undefined } }, "creator", { now: at(0) });
+    expect(owned(created, "creator")).toContain(".spec.paused");
+    const live = stored(base, update(undefined, base, "creator", { now: at(0) }));
+    const same = { ...live, spec: { ...live.spec, paused: undefined } };
+    expect(owned(update(live, same, "other", { now: at(2) }), "other")).toEqual([".spec.paused"]);
+  });
 });

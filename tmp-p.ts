@@ -1,0 +1,11 @@
+import { createKernel } from "./core/kernel.ts";
+import { realisticPod } from "./bench/lib/common.ts";
+const k = await createKernel({ memory: true });
+const N = 3000;
+const pods = Array.from({ length: N }, (_, i) => { const p = realisticPod(`p${i}`, "default", i); delete (p.metadata as any).ownerReferences; return JSON.stringify(p); });
+const t0 = performance.now();
+for (let b = 0; b < N; b += 64) await Promise.all(pods.slice(b, b + 64).map((body) => Promise.resolve(k.api.app.fetch(new Request("http://x/api/v1/namespaces/default/pods", { method: "POST", headers: { "content-type": "application/json" }, body }))).then((r) => r.text())));
+const total = performance.now() - t0;
+console.log("creates/s", Math.round(N / (total / 1000)), "per create us", (total / N * 1000).toFixed(0));
+for (const [k2, v] of Object.entries((globalThis as any).__T)) console.log(k2, ((v as number) / N * 1000).toFixed(0), "us");
+await k.stop();
