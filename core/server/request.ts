@@ -110,6 +110,11 @@ export async function readBody(req: Request): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw errors.tooLarge("Request entity too large: limit is 3145728");
   if (!req.body) return new Uint8Array();
+  if (req.headers.has("content-length")) {
+    // The size is known and within the limit: the runtime's native read is much
+    // faster than pulling chunks through a stream reader.
+    return new Uint8Array(await req.arrayBuffer());
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
