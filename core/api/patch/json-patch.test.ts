@@ -1,16 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { ApiError } from "../errors.ts";
 import { applyJsonPatch, MAX_JSON_PATCH_OPERATIONS } from "./json-patch.ts";
+import { thrownApiError } from "../../../test/fixtures/api-error.ts";
 
-function failure(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-}
+const failure = thrownApiError;
 
 const GENERIC_422 = "the server rejected our request due to an error in our request";
 

@@ -1,16 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { ApiError } from "../errors.ts";
 import { managerOrUserAgent, patchTypeOf, supportedPatchTypes, validatePatchOptions, validateWriteOptions } from "./patch-options.ts";
+import { thrownApiError } from "../../../test/fixtures/api-error.ts";
 
-function failure(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-}
+const failure = thrownApiError;
 
 describe("patch media types", () => {
   const builtin = supportedPatchTypes({ strategicMerge: true });

@@ -9,18 +9,11 @@ import { ApiError } from "../../api/errors.ts";
 import { decodeKubernetesProtobuf, decodeMessage } from "./index.ts";
 import { goDuration } from "./special.ts";
 import { envelope, msg } from "./testdata/proto-writer.ts";
+import { thrownApiError } from "../../../test/fixtures/api-error.ts";
 
 const JAN_2026 = 1767225600; // 2026-01-01T00:00:00Z
 
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-}
+const apiError = thrownApiError;
 
 describe("well-known wrapper types", () => {
   test("Time is RFC 3339 in seconds; empty, absent and Go's zero time are null", () => {

@@ -4,6 +4,7 @@ import type { KubeObject, ManagedFieldsEntry } from "../../meta.ts";
 import { DEPLOYMENT, nginxDeployment } from "../test-fixtures.ts";
 import { FieldSet, pathToString } from "./fieldpath.ts";
 import { serverSideApply, updateManagedFields, type ServerSideApplyArgs } from "./apply.ts";
+import { thrownApiError } from "../../../../test/fixtures/api-error.ts";
 
 type Obj = Record<string, any>;
 const at = (s: number): string => `2024-05-01T00:00:${String(s).padStart(2, "0")}Z`;
@@ -23,15 +24,7 @@ function owned(entries: ManagedFieldsEntry[], manager: string, operation = "Appl
   return e ? FieldSet.fromFieldsV1(e.fieldsV1).paths().map(pathToString) : [];
 }
 
-function failure(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-}
+const failure = thrownApiError;
 
 const NGINX_ITEM = '.spec.template.spec.containers[name="nginx"]';
 
