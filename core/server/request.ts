@@ -164,7 +164,7 @@ export function parseJson(text: string): unknown {
 export function parseYamlBody(text: string): unknown {
   if (text.trim() === "") throw errors.badRequest("the body of the request is empty");
   try {
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, logLevel: "error" });
   } catch (e) {
     throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message.split("\n")[0]}`);
   }
