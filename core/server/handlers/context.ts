@@ -4,6 +4,7 @@
  */
 import type { KubeObject, ManagedFieldsEntry } from "../../api/meta.ts";
 import type { ResourceType, TypeRegistry } from "../../api/registry.ts";
+import type { ServerSideApplyArgs } from "../../api/patch/index.ts";
 import type { Schema } from "../../api/schema.ts";
 import type { Store } from "../../store/types.ts";
 import type { BodyDecoder, ResourcePath } from "../request.ts";
@@ -14,15 +15,7 @@ export interface PatchEngine {
   json(doc: unknown, patch: unknown): unknown;
   merge(doc: unknown, patch: unknown): unknown;
   strategic(doc: unknown, patch: unknown, schema: Schema | undefined): unknown;
-  apply(args: {
-    live: KubeObject | undefined;
-    applied: KubeObject;
-    schema: Schema | undefined;
-    manager: string;
-    force: boolean;
-    apiVersion: string;
-    now: string;
-  }): { object: KubeObject; managedFields: ManagedFieldsEntry[] };
+  apply(args: ServerSideApplyArgs): { object: KubeObject; managedFields: ManagedFieldsEntry[] };
 }
 
 export interface ServerDeps {

@@ -166,7 +166,15 @@ async function applyPatch(ctx: HandlerContext, wctx: WriteContext, patch: unknow
   }
   const force = queryBool(ctx.query, "force");
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  const args = { schema: type.schema, manager: wctx.fieldManager, force, apiVersion: apiVersionOf(type), now };
+  const args = {
+    schema: type.schema,
+    manager: wctx.fieldManager,
+    force,
+    apiVersion: apiVersionOf(type),
+    now,
+    // Status belongs to its subresource: an apply to the main resource never owns it.
+    ...(type.subresources.status ? { resetFields: [["status"]] } : {}),
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       let managed: ManagedFieldsEntry[] = [];
