@@ -65,9 +65,9 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   // What API handlers see: every multi-version kind in the version asked for.
   const versioned = new ConvertingStore(store, registry, conversions);
   const services = defaultServices();
-  const storage = new RestStorage(versioned, services.schema, nsType);
-  const deps: ServerDeps = { registry, store: versioned, storage, patch: services.patch, protobuf: services.protobuf };
   const lifecycle = new NamespaceLifecycle(store, registry, nsType);
+  const storage = new RestStorage(versioned, services.schema, nsType, lifecycle);
+  const deps: ServerDeps = { registry, store: versioned, storage, patch: services.patch, protobuf: services.protobuf };
   await lifecycle.bootstrap();
   lifecycle.start();
   const crds = new CrdController(store, registry, crdType);

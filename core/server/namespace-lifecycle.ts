@@ -14,6 +14,8 @@ export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kub
 
 export class NamespaceLifecycle {
   #follower: Follower | undefined;
+  /** Namespaces seen to exist and not be terminating. */
+  readonly #active = new Set<string>();
   #running = new Set<string>();
   #stopped = false;
 
@@ -42,10 +44,25 @@ export class NamespaceLifecycle {
 
   /** Starts watching; namespaces already terminating are finalized too. */
   start(): void {
+    this.#active.clear();
     this.#follower = new Follower(this.store, this.namespaceType, (ev) => {
-      if (ev.type !== "DELETED" && ev.type !== "BOOKMARK" && ev.object.metadata.deletionTimestamp) this.#finalize(ev.object);
+      if (ev.type === "BOOKMARK") return;
+      const name = ev.object.metadata.name!;
+      const terminating = ev.object.metadata.deletionTimestamp !== undefined;
+      if (ev.type === "DELETED" || terminating) this.#active.delete(name);
+      else this.#active.add(name);
+      if (ev.type !== "DELETED" && terminating) this.#finalize(ev.object);
     });
     this.#follower.start();
+  }
+
+  /**
+   * Whether `name` is known to exist and not be terminating, from the watch
+   * (as kube-apiserver's NamespaceLifecycle admission uses its informer). A
+   * false answer is not authoritative: callers check the store then.
+   */
+  isActive(name: string): boolean {
+    return this.#active.has(name);
   }
 
   async stop(): Promise<void> {

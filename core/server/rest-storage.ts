@@ -67,6 +67,8 @@ export class RestStorage {
     readonly store: Store,
     private readonly services: SchemaServices,
     private readonly namespaceType: ResourceType | undefined,
+    /** A cache of active namespaces (the namespace lifecycle's watch); misses are checked in the store. */
+    private readonly namespaces?: { isActive(name: string): boolean },
   ) {}
 
   // ---- create ---------------------------------------------------------------
@@ -253,6 +255,7 @@ export class RestStorage {
   /** Objects may be created only in a namespace that exists and is not terminating. */
   async #checkNamespaceOpen(namespace: string, type: ResourceType): Promise<void> {
     if (!this.namespaceType) return;
+    if (this.namespaces?.isActive(namespace)) return;
     let ns: KubeObject;
     try {
       ns = (await this.store.get(this.namespaceType, "", namespace)).object;
