@@ -24,7 +24,6 @@ function positiveInt(v: string): number {
 
 const program = new Command("skiff")
   .description("A Kubernetes-compatible orchestrator for edge and homelab clusters")
-  .showHelpAfterError("(run with --help for usage)")
   .configureOutput({ outputError: (s, write) => write(s.split("\n")[0] + "\n") });
 
 program
