@@ -153,12 +153,27 @@ export function decodeBody(bytes: Uint8Array, contentType: string, protobuf?: Bo
 }
 
 export function parseJson(text: string): unknown {
-  if (text.trim() === "") throw errors.badRequest("the body of the request is empty");
   try {
     return JSON.parse(text);
   } catch (e) {
+    if (/^\s*$/.test(text)) throw errors.badRequest("the body of the request is empty");
     throw errors.badRequest(`the body of the request was in an unknown format: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Reads and decodes a request body. JSON and YAML bodies of known length are
+ * read as text natively (no copy through bytes); protobuf and bodies without
+ * a length go through `readBody`'s streamed, size-checked read.
+ */
+export async function readDecoded(req: Request, protobuf?: BodyDecoder, type?: ResourceType): Promise<unknown> {
+  const ct = req.headers.get("content-type") ?? "";
+  const mt = mediaType(ct);
+  const textual = mt === "" || mt === "application/json" || mt === "*/*" || mt === "application/yaml" || mt === "application/x-yaml" || mt === "text/yaml";
+  if (!textual || !req.headers.has("content-length") || !req.body) return decodeBody(await readBody(req), ct, protobuf, type);
+  if (Number(req.headers.get("content-length")) > MAX_BODY_BYTES) throw errors.tooLarge("Request entity too large: limit is 3145728");
+  const text = await req.text();
+  return mt === "application/yaml" || mt === "application/x-yaml" || mt === "text/yaml" ? parseYamlBody(text) : parseJson(text);
 }
 
 export function parseYamlBody(text: string): unknown {

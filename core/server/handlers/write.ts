@@ -6,7 +6,7 @@ import { errors } from "../../api/errors.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../../api/meta.ts";
 import type { ResourceType } from "../../api/registry.ts";
 import type { StoredObject } from "../../store/types.ts";
-import { decodeBody, mediaType, parseJson, parseYamlBody, queryBool, readBody } from "../request.ts";
+import { mediaType, parseJson, parseYamlBody, queryBool, readBody, readDecoded } from "../request.ts";
 import { jsonText, warningHeader } from "../respond.ts";
 import type { FieldValidation, WriteContext } from "../rest-storage.ts";
 import type { HandlerContext } from "./context.ts";
@@ -48,9 +48,7 @@ export function writeContext(ctx: HandlerContext, opts: { subresource?: string; 
 
 /** Reads the body as an object of this endpoint's kind, with the namespace reconciled against the URL. */
 export async function readObject(ctx: HandlerContext): Promise<KubeObject> {
-  const bytes = await readBody(ctx.req);
-  const value = decodeBody(bytes, ctx.req.headers.get("content-type") ?? "", ctx.deps.protobuf, ctx.type);
-  return checkObject(ctx, value);
+  return checkObject(ctx, await readDecoded(ctx.req, ctx.deps.protobuf, ctx.type));
 }
 
 export function checkObject(ctx: HandlerContext, value: unknown): KubeObject {
