@@ -156,6 +156,27 @@ describeWith("kubectl e2e", haveKubectl(), "kubectl", () => {
     expect(s.k(["get", "sa", "typed-sa", "-o", "name"]).trim()).toBe("serviceaccount/typed-sa");
   });
 
+  test("diff, server-side dry run, sort-by, custom columns, wait and drain", async () => {
+    const diff = s.kubectl(["diff", "-f", file("diff.yaml", DEPLOY.replace("replicas: 2", "replicas: 7"))]);
+    expect(diff.code).toBe(1); // kubectl diff exits 1 when there are differences
+    expect(diff.out).toMatch(/^\+\s+replicas: 7$/m);
+    expect(s.k(["create", "deployment", "dry", "--image=nginx", "--dry-run=server", "-o", "name"]).trim()).toBe("deployment.apps/dry");
+    expect(s.kubectl(["get", "deploy", "dry"]).code).not.toBe(0);
+    expect(s.k(["get", "pods", "--sort-by=.metadata.name", "-o", "name"]).trim().split("\n")).toEqual(["pod/p1", "pod/p2"]);
+    expect(s.k(["get", "pods", "-o", "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image"])).toMatch(/^p1\s+busybox$/m);
+    s.k(["create", "-f", file("wait.yaml", POD.replace("p1", "waited"))]);
+    const waiting = Bun.spawn(["kubectl", "wait", "--for=delete", "pod/waited", "--timeout=20s"], {
+      env: { PATH: process.env.PATH ?? "", HOME: join(s.dir, "home"), KUBECONFIG: s.kubeconfig },
+      stdout: "pipe",
+    });
+    await Bun.sleep(300);
+    s.k(["delete", "pod", "waited", "--wait=false"]);
+    expect(await waiting.exited).toBe(0);
+    s.k(["create", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "drain-me" } }) });
+    expect(s.k(["drain", "drain-me", "--ignore-daemonsets", "--timeout=10s"])).toContain("node/drain-me drained");
+    expect(json(s.k(["get", "node", "drain-me", "-o", "json"])).spec.unschedulable).toBe(true);
+  });
+
   test("explain reads the served schemas", () => {
     const out = s.k(["explain", "deployment.spec.strategy"]);
     expect(out).toMatch(/^KIND:\s+Deployment/m);
