@@ -9,6 +9,7 @@
 import type { KubeObject } from "../api/meta.ts";
 import type { ResourceType, TypeRegistry } from "../api/registry.ts";
 import type {
+  CreateOptions,
   DeleteOptions,
   ListOptions,
   ListResult,
@@ -62,7 +63,7 @@ export class ConvertingStore implements Store {
     return new Converted(s.revision, p.conv.fromStorage(s.object, p.apiVersion));
   }
 
-  async create(type: ResourceType, obj: KubeObject, opts?: WriteOptions): Promise<StoredObject> {
+  async create(type: ResourceType, obj: KubeObject, opts?: CreateOptions): Promise<StoredObject> {
     const p = this.#plan(type);
     if (!p) return this.inner.create(type, obj, opts);
     return this.#out(p, await this.inner.create(p.storage, p.conv.toStorage(obj), opts));

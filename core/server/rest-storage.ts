@@ -81,13 +81,16 @@ export class RestStorage {
     opts: { managedFields?: ManagedFieldsEntry[] } = {},
   ): Promise<StoredObject> {
     const obj = this.#admitBody(type, body, ctx);
+    // As kube-apiserver: system fields first (a client's uid is replaced), so the
+    // strategy can use the uid (a Job's controller-uid selector).
+    obj.metadata.uid = crypto.randomUUID();
     if (type.subresources.status && type.strategy.prepareForCreate === undefined) delete obj.status;
     type.strategy.prepareForCreate?.(obj);
     this.#default(type, obj);
     this.#validate(type, obj, undefined);
     if (type.namespaced) await this.#checkNamespaceOpen(obj.metadata.namespace ?? "", type);
     obj.metadata.managedFields = opts.managedFields ?? this.#managed(type, undefined, obj, ctx);
-    return this.store.create(type, obj, { dryRun: ctx.dryRun });
+    return this.store.create(type, obj, { dryRun: ctx.dryRun, keepUid: true });
   }
 
   // ---- update (PUT) ---------------------------------------------------------

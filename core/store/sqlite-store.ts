@@ -17,6 +17,7 @@ import { Retention, type RetentionOptions } from "./retention.ts";
 import { type ChangeEvent, WatchHub, Watcher } from "./watch-hub.ts";
 import { deepEqual, finalizeObject, markDeleted, prepareCreate, prepareUpdate, type Sel, selOf } from "./write-path.ts";
 import type {
+  CreateOptions,
   DeleteOptions,
   ListOptions,
   ListResult,
@@ -229,10 +230,10 @@ export class SqliteStore implements Store {
     return this.#st.getLive(type.key, ns, name);
   }
 
-  create(type: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {
+  create(type: ResourceType, obj: KubeObject, opts: CreateOptions = {}): Promise<StoredObject> {
     let draft: ReturnType<typeof prepareCreate>;
     try {
-      draft = prepareCreate(type, obj);
+      draft = prepareCreate(type, obj, { keepUid: opts.keepUid ?? false });
     } catch (e) {
       return Promise.reject(e);
     }

@@ -23,6 +23,15 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+export interface CreateOptions extends WriteOptions {
+  /**
+   * Keep `metadata.uid` as given instead of assigning one. For the API layer,
+   * which assigns the uid before the kind's strategy runs (as kube-apiserver
+   * does), never for a client's own uid.
+   */
+  keepUid?: boolean;
+}
+
 export interface DeleteOptions extends WriteOptions {
   /** Fail with Conflict unless the live object has this uid / resourceVersion. */
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -104,7 +113,7 @@ export interface Store {
    * Creates an object. Sets uid, creationTimestamp, generation, resourceVersion;
    * fills `metadata.name` from `generateName` when empty. AlreadyExists if taken.
    */
-  create(type: ResourceType, obj: KubeObject, opts?: WriteOptions): Promise<StoredObject>;
+  create(type: ResourceType, obj: KubeObject, opts?: CreateOptions): Promise<StoredObject>;
   /** NotFound if absent. */
   get(type: ResourceType, namespace: string, name: string): Promise<StoredObject>;
   /**

@@ -70,7 +70,7 @@ export interface CreateDraft {
 }
 
 /** Validates a new object and returns a builder for what will be stored. Throws ApiError. */
-export function prepareCreate(type: ResourceType, obj: unknown): CreateDraft {
+export function prepareCreate(type: ResourceType, obj: unknown, opts: { keepUid: boolean } = { keepUid: false }): CreateDraft {
   assertObject(type, obj);
   const meta = obj.metadata;
   checkMeta(type, meta, false);
@@ -86,7 +86,7 @@ export function prepareCreate(type: ResourceType, obj: unknown): CreateDraft {
       const m: ObjectMeta = { ...meta, name };
       if (type.namespaced) m.namespace = namespace;
       else delete m.namespace;
-      m.uid = crypto.randomUUID();
+      if (!opts.keepUid || typeof meta.uid !== "string" || meta.uid === "") m.uid = crypto.randomUUID();
       if (revision !== undefined) m.resourceVersion = String(revision);
       else delete m.resourceVersion;
       if (type.tracksGeneration) m.generation = 1;

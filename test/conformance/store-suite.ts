@@ -61,6 +61,15 @@ export function storeConformance(name: string, open: OpenForSuite): void {
       expect(JSON.parse(got.raw).metadata.labels).toEqual({ app: "x" });
     });
 
+    test("a client's uid is replaced; keepUid keeps one the API layer assigned", async () => {
+      const s = await mk();
+      const uid = "6b7a1f2e-8c3d-4e5f-9a0b-1c2d3e4f5a6b";
+      const replaced = await s.create(Pods, { ...pod("u1"), metadata: { ...pod("u1").metadata, uid } });
+      expect(replaced.object.metadata.uid).not.toBe(uid);
+      const kept = await s.create(Pods, { ...pod("u2"), metadata: { ...pod("u2").metadata, uid } }, { keepUid: true });
+      expect(kept.object.metadata.uid).toBe(uid);
+    });
+
     test("types without generation do not get one", async () => {
       const s = await mk();
       const cm = await s.create(ConfigMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "default" }, data: { a: "1" } });

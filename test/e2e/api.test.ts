@@ -176,6 +176,13 @@ for (const runtime of RUNTIMES) {
       expect(core).toMatchObject({ apiVersion: "v1", kind: "Event", message: "hello", involvedObject: { kind: "Pod", name: "p" } });
     });
 
+    test("a Job's generated selector carries its own uid", async () => {
+      const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } };
+      const created = (await (await req("POST", "/apis/batch/v1/namespaces/default/jobs", job)).json()) as any;
+      expect(created.spec.selector.matchLabels["batch.kubernetes.io/controller-uid"]).toBe(created.metadata.uid);
+      expect(created.spec.template.metadata.labels["batch.kubernetes.io/controller-uid"]).toBe(created.metadata.uid);
+    });
+
     test("pods/binding and pods/eviction", async () => {
       const pods = "/api/v1/namespaces/default/pods";
       await req("POST", pods, { metadata: { name: "bp", labels: { app: "pdb" } }, spec: { containers: [{ name: "c", image: "i" }] } });
