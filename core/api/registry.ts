@@ -49,6 +49,11 @@ export interface TypeStrategy {
   prepareForCreate?(obj: KubeObject): void;
   /** Before an update of the main resource. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /**
+   * Whether an update moves `metadata.generation` (for kinds that track it).
+   * Default: `spec` changed. Called by the store inside the write; must be pure.
+   */
+  generationChanged?(obj: KubeObject, old: KubeObject): boolean;
 }
 
 export interface ResourceTypeInit {

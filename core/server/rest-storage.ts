@@ -10,7 +10,7 @@ import { ApiError, errors, type StatusCause } from "../api/errors.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../api/meta.ts";
 import type { ResourceType } from "../api/registry.ts";
 import type { Schema } from "../api/schema.ts";
-import { deepEqual } from "../store/write-path.ts";
+import { deepEqual } from "../api/json.ts";
 import type { Store, StoredObject } from "../store/types.ts";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";

@@ -15,7 +15,8 @@ import { type KeyRow, type LogRow, Statements } from "./sql/statements.ts";
 import { OP_ADDED, OP_DELETED, OP_MODIFIED } from "./schema.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
 import { type ChangeEvent, WatchHub, Watcher } from "./watch-hub.ts";
-import { deepEqual, finalizeObject, markDeleted, prepareCreate, prepareUpdate, type Sel, selOf } from "./write-path.ts";
+import { deepEqual } from "../api/json.ts";
+import { finalizeObject, markDeleted, prepareCreate, prepareUpdate, type Sel, selOf } from "./write-path.ts";
 import type {
   CreateOptions,
   DeleteOptions,

@@ -7,6 +7,7 @@
 import { errors } from "../api/errors.ts";
 import type { KubeObject, ObjectMeta } from "../api/meta.ts";
 import { type ResourceType, selectableFieldValues } from "../api/registry.ts";
+import { deepEqual } from "../api/json.ts";
 import { MAX_OBJECT_BYTES, validateObjectMeta } from "../api/validation.ts";
 
 /** What lists and watches filter on, stored beside each version. */
@@ -138,7 +139,10 @@ export function prepareUpdate(
   }
   if (type.tracksGeneration) {
     const g = cur.metadata.generation ?? 1;
-    m.generation = deepEqual(cur.spec, proposed.spec) ? g : g + 1;
+    const changed = type.strategy.generationChanged
+      ? type.strategy.generationChanged(proposed, cur)
+      : !deepEqual(cur.spec, proposed.spec);
+    m.generation = changed ? g + 1 : g;
   } else delete m.generation;
   return { ...proposed, metadata: m };
 }
@@ -178,25 +182,4 @@ export function finalizeObject(type: ResourceType, o: KubeObject): string {
     }
   }
   return raw;
-}
-
-/** Structural equality of JSON values (key order ignored). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    if (a.length !== bb.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], bb[i])) return false;
-    return true;
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
 }

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { ApiError } from "../../core/api/errors.ts";
+import { defineType } from "../../core/api/registry.ts";
 import { parseFieldSelector, parseLabelSelector } from "../../core/api/selectors.ts";
 import type { Store, WatchEvent } from "../../core/store/types.ts";
 import { ConfigMaps, Nodes, Pods, pod } from "../fixtures/types.ts";
@@ -122,6 +123,23 @@ export function storeConformance(name: string, open: OpenForSuite): void {
       const withSpec = structuredClone(b.object);
       (withSpec.spec as { nodeName?: string }).nodeName = "n1";
       const c = await s.update(Pods, withSpec);
+      expect(c.object.metadata.generation).toBe(2);
+    });
+
+    test("a kind's generationChanged decides when generation moves", async () => {
+      const s = await mk();
+      const Annotated = defineType({
+        group: "test.skiff.dev",
+        version: "v1",
+        kind: "Annotated",
+        plural: "annotateds",
+        namespaced: true,
+        strategy: { generationChanged: (o, old) => JSON.stringify(o.metadata.annotations ?? {}) !== JSON.stringify(old.metadata.annotations ?? {}) },
+      });
+      const a = await s.create(Annotated, { metadata: { name: "a", namespace: "default" }, spec: { x: 1 } });
+      const b = await s.update(Annotated, { ...structuredClone(a.object), spec: { x: 2 } });
+      expect(b.object.metadata.generation).toBe(1);
+      const c = await s.update(Annotated, { ...structuredClone(b.object), metadata: { ...b.object.metadata, annotations: { k: "v" } } });
       expect(c.object.metadata.generation).toBe(2);
     });
 

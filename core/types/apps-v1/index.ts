@@ -4,6 +4,7 @@
  * columns, short names, categories and subresources.
  */
 import type { StatusCause } from "../../api/errors.ts";
+import { deepEqual } from "../../api/json.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { ResourceTypeInit, TableColumn } from "../../api/registry.ts";
 import type { Schema } from "../../api/schema.ts";
@@ -154,6 +155,8 @@ export const deploymentType: ResourceTypeInit = {
     prepareForCreate(o) {
       o.status = {};
     },
+    // Upstream: annotation changes bump it too, since they are copied to ReplicaSets.
+    generationChanged: (o, old) => !deepEqual(o.spec, old.spec) || !deepEqual(o.metadata.annotations ?? {}, old.metadata.annotations ?? {}),
   },
 };
 
