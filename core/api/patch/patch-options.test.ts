@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { ApiError } from "../errors.ts";
 import { managerOrUserAgent, patchTypeOf, supportedPatchTypes, validatePatchOptions, validateWriteOptions } from "./patch-options.ts";
 import { thrownApiError } from "../../../test/fixtures/api-error.ts";
 

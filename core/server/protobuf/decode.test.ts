@@ -5,7 +5,6 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { ApiError } from "../../api/errors.ts";
 import { decodeKubernetesProtobuf, decodeMessage } from "./index.ts";
 import { goDuration } from "./special.ts";
 import { envelope, msg } from "./testdata/proto-writer.ts";

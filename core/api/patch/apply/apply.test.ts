@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { ApiError } from "../../errors.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../../meta.ts";
 import { DEPLOYMENT, nginxDeployment } from "../test-fixtures.ts";
 import { FieldSet, pathToString } from "./fieldpath.ts";
