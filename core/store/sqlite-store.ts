@@ -398,8 +398,9 @@ export class SqliteStore implements Store {
     const namespaced = opts.namespace !== undefined && type.namespaced;
     const filtered = opts.labelSelector !== undefined || opts.fieldSelector !== undefined;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
-    if (snapshot) return this.#listSnapshot(type, opts, revision, after, limit, namespaced);
-    if (filtered) return this.#listIndexed(type, opts, revision, after, limit, namespaced);
+    const plan: ListPlan = { type, opts, revision, after, limit, namespaced };
+    if (snapshot) return this.#listSnapshot(plan);
+    if (filtered) return this.#listIndexed(plan);
     const items: StoredObject[] = [];
     let more = false;
     for (const row of this.#liveRows(type, opts, after, limit, true)) {
@@ -446,14 +447,8 @@ export class SqliteStore implements Store {
    * first row after R; none if it was created after R). Compaction never removes
    * those versions while R is above the compacted revision.
    */
-  #listSnapshot(
-    type: ResourceType,
-    opts: ListOptions,
-    revision: number,
-    after: [string, string] | undefined,
-    limit: number,
-    namespaced: boolean,
-  ): ListResult {
+  #listSnapshot(plan: ListPlan): ListResult {
+    const { type, opts, revision, after, limit, namespaced } = plan;
     const overridden = new Set<string>();
     const extras: { ns: string; name: string; rev: number }[] = [];
     for (const c of this.#st.changesAfter.all(type.key, revision)) {
@@ -506,14 +501,8 @@ export class SqliteStore implements Store {
   }
 
   /** A selector list of live objects, served from the live index. */
-  #listIndexed(
-    type: ResourceType,
-    opts: ListOptions,
-    revision: number,
-    after: [string, string] | undefined,
-    limit: number,
-    namespaced: boolean,
-  ): ListResult {
+  #listIndexed(plan: ListPlan): ListResult {
+    const { type, opts, revision, after, limit, namespaced } = plan;
     const idx = this.#index(type.key);
     const found: { ns: string; name: string; rev: number }[] = [];
     const scan = (ns: string, byName: Map<string, LiveEntry>) => {
@@ -714,6 +703,17 @@ function keyCmp(a: { ns: string; name: string }, b: { ns: string; name: string }
 function lastKeyOf(items: StoredObject[]): [string, string] {
   const m = items[items.length - 1]!.object.metadata;
   return [m.namespace ?? "", m.name ?? ""];
+}
+
+/** One list request, resolved: the revision it is served at and where the page starts. */
+interface ListPlan {
+  type: ResourceType;
+  opts: ListOptions;
+  revision: number;
+  after: [string, string] | undefined;
+  limit: number;
+  /** Restricted to `opts.namespace`. */
+  namespaced: boolean;
 }
 
 interface LiveEntry {
