@@ -4,26 +4,11 @@ import type { Schema } from "./schema.ts";
 import { findUnknownFields, jsonTypeOf, typeErrors } from "./unknown-fields.ts";
 import { deploymentType } from "../types/apps-v1/index.ts";
 import { podType } from "../types/core-v1/pod.ts";
+import { deployment } from "../../test/fixtures/deployment.ts";
 
 const DEPLOYMENT = deploymentType.schema as Schema;
 const POD = podType.schema as Schema;
 
-function deployment(extra: { spec?: Record<string, unknown>; container?: Record<string, unknown>; meta?: Record<string, unknown> } = {}) {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "web", labels: { "any/key": "v" }, annotations: { a: "b" }, ...extra.meta },
-    spec: {
-      selector: { matchLabels: { app: "web" } },
-      strategy: { rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "c", image: "nginx", resources: { limits: { cpu: "1" } }, ...extra.container }] },
-      },
-      ...extra.spec,
-    },
-  };
-}
 
 describe("findUnknownFields", () => {
   test("a valid deployment has none", () => {

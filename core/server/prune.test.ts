@@ -4,6 +4,7 @@ import type { Schema } from "../api/schema.ts";
 import { findUnknownFields } from "../api/unknown-fields.ts";
 import { deploymentType } from "../types/apps-v1/index.ts";
 import { podType } from "../types/core-v1/pod.ts";
+import { deployment } from "../../test/fixtures/deployment.ts";
 import { prune } from "./prune.ts";
 
 const container: Schema = { type: "object", properties: { name: { type: "string" }, image: { type: "string" } } };
@@ -58,20 +59,6 @@ describe("prune", () => {
 describe("prune reporting unknown fields", () => {
   const DEPLOYMENT = deploymentType.schema as Schema;
   const POD = podType.schema as Schema;
-  const deployment = (extra: { spec?: Record<string, unknown>; container?: Record<string, unknown>; meta?: Record<string, unknown> } = {}) => ({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "web", labels: { "any/key": "v" }, annotations: { a: "b" }, ...extra.meta },
-    spec: {
-      selector: { matchLabels: { app: "web" } },
-      strategy: { rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "c", image: "nginx", resources: { limits: { cpu: "1" } }, ...extra.container }] },
-      },
-      ...extra.spec,
-    },
-  });
   const crd: Schema = {
     type: "object",
     properties: {
