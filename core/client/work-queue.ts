@@ -1,0 +1,131 @@
+/**
+ * @module A rate-limited, de-duplicating work queue with client-go's
+ * semantics. A key is in at most one of three states: waiting in the queue,
+ * being processed (handed out by `get`, not yet `done`), or both "processing"
+ * and "dirty" (added again meanwhile: it is queued once more at `done`). So a
+ * key is never processed by two workers at once, and no change is lost.
+ */
+import { defaultRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import type { WorkQueue } from "./types.ts";
+
+export interface WorkQueueOptions<K> extends RateLimitOptions {
+  /** Decides retry delays; default `defaultRateLimiter(opts)`. */
+  rateLimiter?: RateLimiter<K>;
+}
+
+/** client-go's rate-limiting queue (`workqueue.NewTypedRateLimitingQueue`). */
+export class RateLimitingQueue<K = string> implements WorkQueue<K> {
+  #queue: K[] = [];
+  #head = 0;
+  readonly #dirty = new Set<K>();
+  readonly #processing = new Set<K>();
+  /** Keys waiting for `addAfter`, with when they are due. */
+  readonly #waiting = new Map<K, { at: number; timer: ReturnType<typeof setTimeout> }>();
+  #getters: ((key: K | undefined) => void)[] = [];
+  #shuttingDown = false;
+  readonly #limiter: RateLimiter<K>;
+
+  constructor(opts: WorkQueueOptions<K> = {}) {
+    this.#limiter = opts.rateLimiter ?? defaultRateLimiter<K>(opts);
+  }
+
+  /** Queues the key unless it is already queued; a key being processed is queued again at `done`. */
+  add(key: K): void {
+    if (this.#shuttingDown || this.#dirty.has(key)) return;
+    this.#dirty.add(key);
+    if (this.#processing.has(key)) return;
+    this.#push(key);
+  }
+
+  /** Adds the key after `ms`; if it is already waiting, the earlier time wins. */
+  addAfter(key: K, ms: number): void {
+    if (this.#shuttingDown) return;
+    if (!(ms > 0)) {
+      this.add(key);
+      return;
+    }
+    const at = performance.now() + ms;
+    const prev = this.#waiting.get(key);
+    if (prev) {
+      if (prev.at <= at) return;
+      clearTimeout(prev.timer);
+    }
+    const timer = setTimeout(() => {
+      this.#waiting.delete(key);
+      this.add(key);
+    }, ms);
+    this.#waiting.set(key, { at, timer });
+  }
+
+  /** Adds the key after its rate limiter's delay (per-key exponential backoff, overall bucket). */
+  addRateLimited(key: K): void {
+    if (this.#shuttingDown) return;
+    this.addAfter(key, this.#limiter.when(key));
+  }
+
+  /** Ends the key's backoff: call after it was processed successfully. */
+  forget(key: K): void {
+    this.#limiter.forget(key);
+  }
+
+  numRequeues(key: K): number {
+    return this.#limiter.numRequeues(key);
+  }
+
+  /**
+   * The next key, marked as processing until `done`. Waits while the queue is
+   * empty; resolves undefined once shut down and drained.
+   */
+  get(): Promise<K | undefined> {
+    if (this.length > 0) return Promise.resolve(this.#take());
+    if (this.#shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#getters.push(resolve));
+  }
+
+  /** Marks the key processed; if it was added meanwhile, it is queued again now. */
+  done(key: K): void {
+    if (!this.#processing.delete(key)) return;
+    if (this.#dirty.has(key)) this.#push(key);
+  }
+
+  /** Keys waiting to be handed out (not those being processed or delayed). */
+  get length(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Whether `shutDown` was called. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * Stops accepting keys and drops pending `addAfter`s. Keys already queued
+   * are still handed out; `get` resolves undefined once they are gone.
+   */
+  shutDown(): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    for (const w of this.#waiting.values()) clearTimeout(w.timer);
+    this.#waiting.clear();
+    if (this.length === 0) for (const g of this.#getters.splice(0)) g(undefined);
+  }
+
+  #push(key: K): void {
+    this.#queue.push(key);
+    const getter = this.#getters.shift();
+    if (getter) getter(this.#take());
+  }
+
+  #take(): K {
+    const key = this.#queue[this.#head]!;
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#dirty.delete(key);
+    this.#processing.add(key);
+    if (this.#shuttingDown && this.length === 0) for (const g of this.#getters.splice(0)) g(undefined);
+    return key;
+  }
+}
