@@ -1,12 +1,18 @@
 /**
  * @module The kernel: the type registry with the built-in kinds, the store,
- * the REST storage and the API server, started together and stopped
- * together. The `skiff server` command and embedding programs both use
- * `createKernel`.
+ * the REST storage, the API server and the plugin host, started together
+ * and stopped together. The `skiff server` command and embedding programs
+ * both use `createKernel`.
+ *
+ * Start-up order: plugin selection and config are validated first (a bad
+ * config fails before anything is written), then the store opens, the API
+ * server is built, plugins `register` (API extensions add their kinds), the
+ * listener starts and the kubeconfig is written, and finally plugins `start`
+ * in dependency order. `/readyz` turns OK once every plugin has started.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TypeRegistry } from "./api/registry.ts";
+import { type ResourceTypeInit, TypeRegistry } from "./api/registry.ts";
 import { logger } from "./log.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
 import { ConvertingStore } from "./server/converting-store.ts";
@@ -19,6 +25,17 @@ import { type Listening, runtimeName, serve } from "./server/serve.ts";
 import { defaultServices } from "./server/services.ts";
 import { SqliteStore, type SqliteStoreOptions } from "./store/sqlite-store.ts";
 import { builtinTypes, conversions, storageKeyOverrides } from "./types/index.ts";
+import { OBJECT_META } from "./types/meta-schemas.ts";
+import { EventRecorder } from "./client/events.ts";
+import { inProcessClient } from "./client/fetch-client.ts";
+import { SharedInformerFactory } from "./client/informer.ts";
+import type { Client } from "./client/types.ts";
+import { pluginConfig, type PluginSettings, type PresetName } from "./plugin/config.ts";
+import { PluginHost } from "./plugin/host.ts";
+import { availableRuntimes, enabledPlugins } from "./plugin/presets.ts";
+import { PluginError, PluginRegistry } from "./plugin/registry.ts";
+import { Tokens } from "./plugin/tokens.ts";
+import type { Plugin } from "./plugin/types.ts";
 
 export interface KernelOptions {
   /** Directory for the database and the kubeconfig. Omit with `memory: true`. */
@@ -28,6 +45,27 @@ export interface KernelOptions {
   /** Where to serve the API; omit to not listen (in-process use only). */
   listen?: { host: string; port: number };
   store?: Omit<SqliteStoreOptions, "path">;
+  plugins?: KernelPluginOptions;
+  /**
+   * Run the kernel's own garbage collector and namespace finalizer (default
+   * true). Turned off where the controller plugins that replace them run.
+   */
+  inlineControllers?: boolean;
+}
+
+export interface KernelPluginOptions {
+  /** Every plugin that may run: the built-ins and installed ones. Default none. */
+  available?: readonly Plugin<never>[];
+  /** Default `all-in-one`. */
+  preset?: PresetName;
+  /** Per-plugin `enabled` and `config` (the `plugins:` section of skiff.yaml). */
+  settings?: Record<string, PluginSettings>;
+  enable?: string[];
+  disable?: string[];
+  /** Which runtime adapter the node agent uses (default `process`). */
+  runtime?: string;
+  /** The local node's name (all-in-one). */
+  nodeName?: string;
 }
 
 export interface Kernel {
@@ -35,6 +73,9 @@ export interface Kernel {
   store: SqliteStore;
   storage: RestStorage;
   api: ApiServer;
+  /** The in-process client plugins use. */
+  client: Client;
+  plugins: PluginHost;
   /** Set when listening. */
   listening?: Listening;
   /** `http://host:port` when listening. */
@@ -54,6 +95,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   }
   const crdType = registry.register(crdResourceType());
   const nsType = registry.get("", "v1", "namespaces")!;
+  const selected = selectPlugins(opts.plugins ?? {});
 
   let path = ":memory:";
   if (!opts.memory) {
@@ -65,7 +107,8 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   // What API handlers see: every multi-version kind in the version asked for.
   const versioned = new ConvertingStore(store, registry, conversions);
   const services = defaultServices();
-  const lifecycle = new NamespaceLifecycle(store, registry, nsType);
+  const inline = opts.inlineControllers ?? true;
+  const lifecycle = new NamespaceLifecycle(store, registry, nsType, inline);
   const storage = new RestStorage(versioned, services.schema, nsType, lifecycle);
   const deps: ServerDeps = { registry, store: versioned, storage, patch: services.patch, protobuf: services.protobuf };
   await lifecycle.bootstrap();
@@ -73,15 +116,47 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const crds = new CrdController(store, registry, crdType);
   crds.start();
   const gc = new GarbageCollector(store, registry, logger("garbage-collector"));
-  gc.start();
-  const api = createApiServer(deps, { readyChecks: { store: () => true } });
+  if (inline) gc.start();
+  let pluginsStarted = false;
+  const readyChecks: Record<string, () => boolean> = { store: () => true, plugins: () => pluginsStarted };
+  const api = createApiServer(deps, { readyChecks });
+
+  const client = inProcessClient(api.app.fetch, { fieldManager: "skiff", userAgent: "skiff-kernel" });
+  const informers = new SharedInformerFactory(client);
+  const events = new EventRecorder(client, { component: "skiff" });
+  const host = new PluginHost({
+    role: "server",
+    client,
+    informers,
+    events,
+    log: logger("plugins"),
+    ...(opts.plugins?.nodeName !== undefined ? { nodeName: opts.plugins.nodeName } : {}),
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+  });
+  host.container.register(Tokens.RuntimeName, { useValue: opts.plugins?.runtime ?? "process" });
+  try {
+    host.register(selected.order, selected.configs);
+    if (host.container.isRegistered(Tokens.ApiExtension, true)) {
+      for (const ext of host.container.resolveAll(Tokens.ApiExtension)) for (const t of ext.types()) registry.register(extensionType(t));
+    }
+  } catch (e) {
+    await Promise.all([lifecycle.stop(), crds.stop(), gc.stop()]);
+    await store.close();
+    throw e;
+  }
+  Object.assign(readyChecks, host.checks());
 
   const kernel: Kernel = {
     registry,
     store,
     storage,
     api,
+    client,
+    plugins: host,
     async stop() {
+      await host.stop();
+      await informers.stop();
+      await events.flush();
       await kernel.listening?.stop();
       await lifecycle.stop();
       await crds.stop();
@@ -99,11 +174,67 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       writeFileSync(kernel.kubeconfigPath, kubeconfig(kernel.url), { mode: 0o600 });
     }
   }
+  informers.start();
+  await host.start();
+  pluginsStarted = true;
   log.info(
-    { runtime: runtimeName(), driver: store.driver, url: kernel.url, ms: Math.round(performance.now() - started) },
+    {
+      runtime: runtimeName(),
+      driver: store.driver,
+      url: kernel.url,
+      plugins: selected.order.map((p) => p.manifest.name),
+      ms: Math.round(performance.now() - started),
+    },
     "kernel ready",
   );
   return kernel;
+}
+
+/**
+ * The plugins to run, in start order, with their validated configs. Throws a
+ * PluginError (duplicate, unknown, missing requirement, cycle, bad config).
+ */
+export function selectPlugins(o: KernelPluginOptions): { order: Plugin<never>[]; configs: Map<string, Record<string, unknown>> } {
+  const reg = new PluginRegistry();
+  for (const p of o.available ?? []) reg.add(p);
+  const runtime = o.runtime ?? "process";
+  const preset = o.preset ?? "all-in-one";
+  const runtimes = availableRuntimes(reg.all());
+  if (preset !== "server" && runtimes.length > 0 && !runtimes.includes(runtime)) {
+    throw new PluginError(`unknown runtime "${runtime}" (available: ${runtimes.join(", ")})`);
+  }
+  const names = enabledPlugins(preset, reg.all(), { plugins: o.settings ?? {} }, {
+    ...(o.enable ? { enable: o.enable } : {}),
+    ...(o.disable ? { disable: o.disable } : {}),
+    runtime,
+  });
+  const order = reg.resolve(names);
+  const configs = new Map<string, Record<string, unknown>>();
+  for (const p of order) configs.set(p.manifest.name, pluginConfig(p, o.settings?.[p.manifest.name]?.config));
+  return { order, configs };
+}
+
+/**
+ * A plugin kind's schema made complete the way built-in kinds are: standard
+ * apiVersion/kind/metadata (ObjectMeta, so pruning keeps every metadata field
+ * and `kubectl explain` shows them) and the group-version-kind that `kubectl
+ * explain` looks the schema up by.
+ */
+function extensionType(t: ResourceTypeInit): ResourceTypeInit {
+  if (!t.schema) return t;
+  return {
+    ...t,
+    schema: {
+      ...t.schema,
+      properties: {
+        apiVersion: { type: "string", description: "APIVersion defines the versioned schema of this representation of an object." },
+        kind: { type: "string", description: "Kind is a string value representing the REST resource this object represents." },
+        ...t.schema.properties,
+        metadata: OBJECT_META,
+      },
+      "x-kubernetes-group-version-kind": t.schema["x-kubernetes-group-version-kind"] ?? [{ group: t.group, version: t.version, kind: t.kind }],
+    },
+  };
 }
 
 /** An admin kubeconfig for this cluster. */

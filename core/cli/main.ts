@@ -1,11 +1,34 @@
 #!/usr/bin/env bun
 /**
- * @module The `skiff` command. `skiff server` runs the all-in-one server on
- * its embedded defaults (data in ./.skiff, API on 127.0.0.1:6443).
+ * @module The `skiff` command.
+ *
+ * - `skiff server`: the API server with its plugins (all-in-one by default:
+ *   data in ./.skiff, API on 127.0.0.1:6443, process runtime).
+ * - `skiff agent`: joins this machine to a server as a node.
+ * - `skiff plugins list | add | remove`: third-party plugins.
+ *
+ * Settings come from flags, then the config file (`--config`, default
+ * `<data-dir>/skiff.yaml` when it exists), then defaults. Every error is one
+ * line on stderr and a non-zero exit.
  */
-import { Command, InvalidArgumentError } from "commander";
-import { createKernel } from "../kernel.ts";
+import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { isApiError } from "../api/errors.ts";
+import { EventRecorder } from "../client/events.ts";
+import { httpClient } from "../client/fetch-client.ts";
+import { SharedInformerFactory } from "../client/informer.ts";
+import { createKernel, selectPlugins } from "../kernel.ts";
 import { logger } from "../log.ts";
+import { loadConfig, PRESETS, type PresetName, saveConfig, type SkiffConfig } from "../plugin/config.ts";
+import { PluginHost } from "../plugin/host.ts";
+import { installPlugin, loadInstalled, uninstallPlugin } from "../plugin/loader.ts";
+import { enabledPlugins } from "../plugin/presets.ts";
+import { PluginError, PluginRegistry } from "../plugin/registry.ts";
+import { Tokens } from "../plugin/tokens.ts";
+import type { Plugin } from "../plugin/types.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
 
 function hostPort(v: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(v);
@@ -22,46 +45,285 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function nameList(v: string, prev: string[] = []): string[] {
+  return [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
+}
+
+/** A DNS-1123 node name from the host name. */
+function defaultNodeName(): string {
+  return (
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, "-")
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "") || "skiff-node"
+  );
+}
+
+interface Common {
+  config?: string;
+  dataDir?: string;
+}
+
+/** The config file in effect, the data dir, and where the config is (or would be) saved. */
+function settings(o: Common, defaultDataDir: string): { config: SkiffConfig; dataDir: string; file: string } {
+  if (o.config) {
+    const config = loadConfig(o.config);
+    return { config, dataDir: o.dataDir ?? config.dataDir ?? defaultDataDir, file: o.config };
+  }
+  const dataDir = o.dataDir ?? defaultDataDir;
+  const file = join(dataDir, "skiff.yaml");
+  const config = loadConfig(file, true);
+  return { config, dataDir: config.dataDir ?? dataDir, file };
+}
+
+/** Built-ins plus installed plugins (package name by plugin name); a name clash is an error naming both. */
+async function availablePlugins(dataDir: string): Promise<{ plugins: Plugin<never>[]; packages: Map<string, string> }> {
+  const reg = new PluginRegistry();
+  for (const p of builtinPlugins()) reg.add(p);
+  const packages = new Map<string, string>();
+  for (const i of await loadInstalled(dataDir)) {
+    reg.add(i.plugin, `package ${i.package}`);
+    packages.set(i.plugin.manifest.name, i.package);
+  }
+  return { plugins: reg.all(), packages };
+}
+
+/** Logs failures nobody awaited instead of dying: one plugin's bug must not stop the kernel. */
+function keepRunningOnStrayErrors(): void {
+  const log = logger("process");
+  process.on("unhandledRejection", (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, "unhandled rejection"));
+  process.on("uncaughtException", (e) => log.error({ err: e.message }, "uncaught exception"));
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const log = logger("cli");
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    void stop().then(
+      () => process.exit(0),
+      (e) => {
+        log.error({ err: (e as Error).message }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => handler("SIGINT"));
+  process.on("SIGTERM", () => handler("SIGTERM"));
+}
+
 const program = new Command("skiff")
   .description("A Kubernetes-compatible orchestrator for edge and homelab clusters")
+  .showHelpAfterError("(run with --help for usage)")
   .configureOutput({ outputError: (s, write) => write(s.split("\n")[0] + "\n") });
+
+// ---- skiff server ------------------------------------------------------------
+
+interface ServerFlags extends Common {
+  listen?: { host: string; port: number };
+  runtime?: string;
+  preset?: PresetName;
+  nodeName?: string;
+  enable?: string[];
+  disable?: string[];
+  memory?: boolean;
+  historyRevisions?: number;
+  historyAge?: number;
+}
 
 program
   .command("server")
-  .description("run the API server (all-in-one)")
-  .option("--data-dir <dir>", "where the database and kubeconfig.yaml live", ".skiff")
-  .option("--listen <host:port>", "address to serve the API on", hostPort, { host: "127.0.0.1", port: 6443 })
+  .description("run the API server and its plugins (all-in-one by default)")
+  .option("--data-dir <dir>", "where the database, kubeconfig.yaml and installed plugins live (default .skiff)")
+  .option("--listen <host:port>", "address to serve the API on (default 127.0.0.1:6443)", hostPort)
+  .option("--runtime <name>", "container runtime for the local node (default process)")
+  .option("--config <file>", "config file (default <data-dir>/skiff.yaml when present)")
+  .addOption(new Option("--preset <name>", "which plugins run (default all-in-one)").choices(PRESETS))
+  .option("--node-name <name>", "the local node's name (default: the host name)")
+  .option("--enable <plugins>", "enable plugins by name (comma-separated)", nameList)
+  .option("--disable <plugins>", "disable plugins by name (comma-separated), e.g. --disable scheduler", nameList)
   .option("--memory", "keep everything in memory (nothing is written to the data dir but the kubeconfig)")
   .option("--history-revisions <n>", "most revisions kept for watch resumes and paged lists", positiveInt)
   .option("--history-age <seconds>", "oldest history kept, in seconds", positiveInt)
-  .action(async (o: { dataDir: string; listen: { host: string; port: number }; memory?: boolean; historyRevisions?: number; historyAge?: number }) => {
+  .action(async (o: ServerFlags) => {
     const log = logger("cli");
+    const { config, dataDir } = settings(o, ".skiff");
+    const listen = o.listen ?? (config.listen ? hostPort(config.listen) : { host: "127.0.0.1", port: 6443 });
     const retention = {
       ...(o.historyRevisions !== undefined ? { maxRevisions: o.historyRevisions } : {}),
       ...(o.historyAge !== undefined ? { maxAgeMs: o.historyAge * 1000 } : {}),
     };
+    keepRunningOnStrayErrors();
     const kernel = await createKernel({
-      dataDir: o.dataDir,
-      listen: o.listen,
+      dataDir,
+      listen,
       ...(o.memory ? { memory: true } : {}),
       store: { retention },
+      plugins: {
+        available: (await availablePlugins(dataDir)).plugins,
+        preset: o.preset ?? config.preset ?? "all-in-one",
+        settings: config.plugins ?? {},
+        ...(o.enable ? { enable: o.enable } : {}),
+        ...(o.disable ? { disable: o.disable } : {}),
+        runtime: o.runtime ?? config.runtime ?? "process",
+        nodeName: o.nodeName ?? config.nodeName ?? defaultNodeName(),
+      },
     });
     log.info({ url: kernel.url, kubeconfig: kernel.kubeconfigPath }, "serving");
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, "shutting down");
-      await kernel.stop();
-      process.exit(0);
-    };
-    process.on("SIGINT", () => void stop("SIGINT"));
-    process.on("SIGTERM", () => void stop("SIGTERM"));
+    onSignals(() => kernel.stop());
+  });
+
+// ---- skiff agent -------------------------------------------------------------
+
+interface AgentFlags extends Common {
+  server?: string;
+  token?: string;
+  nodeName?: string;
+  runtime?: string;
+  enable?: string[];
+  disable?: string[];
+}
+
+program
+  .command("agent")
+  .description("join this machine to a server as a node")
+  .option("--server <url>", "the server's URL, e.g. https://10.0.0.2:6443")
+  .option("--token <token>", "the join token the server gave you")
+  .option("--node-name <name>", "this node's name (default: the host name)")
+  .option("--runtime <name>", "container runtime (default process)")
+  .option("--data-dir <dir>", "state directory for this agent (default .skiff-agent)")
+  .option("--config <file>", "config file (default <data-dir>/skiff.yaml when present)")
+  .option("--enable <plugins>", "enable plugins by name (comma-separated)", nameList)
+  .option("--disable <plugins>", "disable plugins by name (comma-separated)", nameList)
+  .action(async (o: AgentFlags) => {
+    const log = logger("agent");
+    const { config, dataDir } = settings(o, ".skiff-agent");
+    const server = o.server ?? config.server;
+    const token = o.token ?? config.token;
+    if (!server) throw new PluginError("--server is required (the server's URL)");
+    if (!/^https?:\/\/[^/]+/.test(server)) throw new PluginError(`--server: expected http(s)://HOST:PORT, got ${JSON.stringify(server)}`);
+    if (!token) throw new PluginError("--token is required (the server's join token)");
+    const nodeName = o.nodeName ?? config.nodeName ?? defaultNodeName();
+    const runtime = o.runtime ?? config.runtime ?? "process";
+    const selected = selectPlugins({
+      available: (await availablePlugins(dataDir)).plugins,
+      preset: "agent",
+      settings: config.plugins ?? {},
+      ...(o.enable ? { enable: o.enable } : {}),
+      ...(o.disable ? { disable: o.disable } : {}),
+      runtime,
+      nodeName,
+    });
+    if (selected.order.length === 0) throw new PluginError("no installed plugin runs in the agent role; the agent would have nothing to do");
+    const client = httpClient({ server, token, fieldManager: "skiff-agent", userAgent: `skiff-agent/${nodeName}` });
+    try {
+      await client.list({ group: "", version: "v1", resource: "namespaces", namespaced: false }, { limit: 1 });
+    } catch (e) {
+      throw new PluginError(`cannot reach the server at ${server}: ${(e as Error).message}`);
+    }
+    mkdirSync(dataDir, { recursive: true });
+    keepRunningOnStrayErrors();
+    const informers = new SharedInformerFactory(client);
+    const events = new EventRecorder(client, { component: "skiff-agent", host: nodeName });
+    const host = new PluginHost({
+      role: "agent",
+      client,
+      informers,
+      events,
+      log: logger("plugins"),
+      nodeName,
+      dataDir,
+    });
+    host.container.register(Tokens.RuntimeName, { useValue: runtime });
+    host.register(selected.order, selected.configs);
+    informers.start();
+    await host.start();
+    log.info({ server, nodeName, plugins: selected.order.map((p) => p.manifest.name) }, "agent running");
+    onSignals(async () => {
+      await host.stop();
+      await informers.stop();
+      await events.flush();
+    });
+  });
+
+// ---- skiff plugins -----------------------------------------------------------
+
+const plugins = program.command("plugins").description("list, install and remove plugins");
+
+plugins
+  .command("list")
+  .description("show built-in and installed plugins and whether the preset runs them")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--config <file>", "config file (default <data-dir>/skiff.yaml)")
+  .action(async (o: Common) => {
+    const { config, dataDir } = settings(o, ".skiff");
+    const { plugins: available, packages } = await availablePlugins(dataDir);
+    const preset = config.preset ?? "all-in-one";
+    const on = new Set(enabledPlugins(preset, available, config, { runtime: config.runtime ?? "process" }));
+    const rows = available.map((p) => [
+      p.manifest.name,
+      p.manifest.version,
+      packages.get(p.manifest.name) ?? "built-in",
+      on.has(p.manifest.name) ? "yes" : "no",
+      p.manifest.description ?? "",
+    ]);
+    const head = ["NAME", "VERSION", "SOURCE", `ENABLED (${preset})`, "DESCRIPTION"];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join("   ").trimEnd() + "\n");
+  });
+
+plugins
+  .command("add <spec>")
+  .description("install a plugin: an npm package name, a tarball or a directory; it loads at the next start")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--config <file>", "config file to record it in (default <data-dir>/skiff.yaml)")
+  .action(async (spec: string, o: Common) => {
+    const { config, dataDir, file } = settings(o, ".skiff");
+    const before = await availablePlugins(dataDir);
+    process.stderr.write(`installing ${spec} …\n`);
+    const installed = await installPlugin(dataDir, spec);
+    const name = installed.plugin.manifest.name;
+    const owner = before.packages.get(name);
+    const clash = before.plugins.some((p) => p.manifest.name === name) && owner !== installed.package;
+    if (clash) {
+      uninstallPlugin(dataDir, installed.package);
+      throw new PluginError(`plugin "${name}" from ${spec} clashes with ${owner ? `package ${owner}` : "a built-in plugin"} of the same name`);
+    }
+    config.plugins = { ...config.plugins, [name]: { ...config.plugins?.[name], enabled: true } };
+    mkdirSync(dataDir, { recursive: true });
+    saveConfig(file, config);
+    process.stdout.write(`installed ${name} ${installed.plugin.manifest.version} (package ${installed.package}); it loads at the next start\n`);
+  });
+
+plugins
+  .command("remove <name>")
+  .description("uninstall a plugin installed with `plugins add`")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--config <file>", "config file (default <data-dir>/skiff.yaml)")
+  .action(async (name: string, o: Common) => {
+    const { config, dataDir, file } = settings(o, ".skiff");
+    const { packages } = await availablePlugins(dataDir);
+    const pkg = packages.get(name);
+    if (!pkg) {
+      if (builtinPlugins().some((p) => p.manifest.name === name)) {
+        throw new PluginError(`"${name}" is built in; disable it instead (plugins: { ${name}: { enabled: false } } in skiff.yaml, or --disable ${name})`);
+      }
+      throw new PluginError(`no installed plugin named "${name}" (see: skiff plugins list)`);
+    }
+    uninstallPlugin(dataDir, pkg);
+    if (config.plugins?.[name]) {
+      delete config.plugins[name];
+      saveConfig(file, config);
+    }
+    process.stdout.write(`removed ${name} (package ${pkg}); it stops loading at the next start\n`);
   });
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  process.stderr.write(`skiff: ${e instanceof Error ? e.message : String(e)}\n`);
+  const msg = e instanceof PluginError || isApiError(e) || e instanceof InvalidArgumentError ? e.message : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`skiff: ${msg.split("\n")[0]}\n`);
   process.exit(1);
 }

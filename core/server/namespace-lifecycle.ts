@@ -23,6 +23,8 @@ export class NamespaceLifecycle {
     private readonly store: Store,
     private readonly registry: TypeRegistry,
     private readonly namespaceType: ResourceType,
+    /** Empty and remove terminating namespaces here (false when the namespace controller plugin does it). */
+    private readonly finalize = true,
   ) {}
 
   /** Creates the default namespaces that are missing. */
@@ -51,7 +53,7 @@ export class NamespaceLifecycle {
       const terminating = ev.object.metadata.deletionTimestamp !== undefined;
       if (ev.type === "DELETED" || terminating) this.#active.delete(name);
       else this.#active.add(name);
-      if (ev.type !== "DELETED" && terminating) this.#finalize(ev.object);
+      if (ev.type !== "DELETED" && terminating && this.finalize) this.#finalize(ev.object);
     });
     this.#follower.start();
   }
