@@ -38,8 +38,29 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(runtime: Runtime = "bun", extraArgs: string[] = []): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), `skiff-e2e-${runtime}-`));
+export interface StartOptions {
+  /** Reuse this directory (its `data/` is the data dir) and keep it on stop, to restart a server on the same data. */
+  dir?: string;
+}
+
+/** A fresh temporary directory for `startServer({ dir })`; remove it with `rmSync`. */
+export function tempDir(label = "skiff-e2e-"): string {
+  return mkdtempSync(join(tmpdir(), label));
+}
+
+/** Runs the `skiff` CLI on Bun with the given arguments (never throws on a non-zero exit). */
+export function skiff(args: string[], opts: { cwd?: string } = {}): { out: string; err: string; code: number } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, SKIFF_LOG_LEVEL: "warn" },
+  });
+  return { out: r.stdout ?? "", err: r.stderr ?? String(r.error ?? ""), code: r.status ?? -1 };
+}
+
+export async function startServer(runtime: Runtime = "bun", extraArgs: string[] = [], startOpts: StartOptions = {}): Promise<TestServer> {
+  const dir = startOpts.dir ?? mkdtempSync(join(tmpdir(), `skiff-e2e-${runtime}-`));
   const home = join(dir, "home");
   const [cmd, ...args] = command(runtime);
   const proc = spawn(cmd!, [...args, "server", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", ...extraArgs], {
@@ -99,7 +120,7 @@ export async function startServer(runtime: Runtime = "bun", extraArgs: string[] 
         await exited;
         clearTimeout(t);
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!startOpts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
