@@ -118,7 +118,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const gc = new GarbageCollector(store, registry, logger("garbage-collector"));
   if (inline) gc.start();
   let pluginsStarted = false;
-  const readyChecks: Record<string, () => boolean> = { store: () => true, plugins: () => pluginsStarted };
+  const readyChecks: Record<string, () => boolean | string> = { store: () => true, plugins: () => pluginsStarted || "starting" };
   const api = createApiServer(deps, { readyChecks });
 
   const client = inProcessClient(api.app.fetch, { fieldManager: "skiff", userAgent: "skiff-kernel" });

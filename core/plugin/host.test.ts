@@ -115,7 +115,7 @@ describe("PluginHost", () => {
     const first = host.status().find((s) => s.name === "crashy")!;
     expect(first.state).toBe("failed");
     expect(first.error).toBe("boom 1");
-    expect(host.checks()["plugin/crashy"]!()).toBe(false);
+    expect(host.checks()["plugin/crashy"]!()).toBe("boom 1 (restarting)");
     expect(host.checks()["plugin/other"]!()).toBe(true);
     await until(() => host.status().find((s) => s.name === "crashy")!.state === "running");
     expect(attempts).toBe(3);

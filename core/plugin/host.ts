@@ -125,10 +125,12 @@ export class PluginHost {
     }));
   }
 
-  /** Readiness checks, `plugin/<name>`: false while a plugin is failed. */
-  checks(): Record<string, () => boolean> {
-    const out: Record<string, () => boolean> = {};
-    for (const r of this.#runs) out[`plugin/${r.plugin.manifest.name}`] = () => r.state !== "failed";
+  /** Readiness checks, `plugin/<name>`: while a plugin is failed, why (and that it restarts). */
+  checks(): Record<string, () => true | string> {
+    const out: Record<string, () => true | string> = {};
+    for (const r of this.#runs) {
+      out[`plugin/${r.plugin.manifest.name}`] = () => (r.state === "failed" ? `${r.error ?? "failed"} (restarting)` : true);
+    }
     return out;
   }
 

@@ -37,8 +37,11 @@ export interface SubresourceHandler extends SubresourceInfo {
 export interface ApiServerOptions {
   /** Extra subresources (plugins). */
   subresources?: SubresourceHandler[];
-  /** Named readiness checks for /readyz; a failing one makes it 500. */
-  readyChecks?: Record<string, () => boolean>;
+  /**
+   * Named readiness checks for /readyz; a failing one (false, or a string
+   * saying why) makes it 500. The reason is shown with `?verbose`.
+   */
+  readyChecks?: Record<string, () => boolean | string>;
 }
 
 const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
@@ -73,10 +76,11 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
   for (const p of ["/healthz", "/livez"]) app.get(p, () => new Response("ok", { headers: { "content-type": "text/plain" } }));
   app.get("/readyz", (c) => {
     const checks = Object.entries(opts.readyChecks ?? {}).map(([name, f]) => [name, safe(f)] as const);
-    const ok = checks.every(([, v]) => v);
+    const ok = checks.every(([, v]) => v === true);
     const verbose = c.req.query("verbose") !== undefined;
+    const line = (n: string, v: boolean | string) => (v === true ? `[+]${n} ok` : `[-]${n} failed${typeof v === "string" ? `: ${v}` : ""}`);
     const body = verbose
-      ? [...checks.map(([n, v]) => `[${v ? "+" : "-"}]${n} ${v ? "ok" : "failed"}`), ok ? "readyz check passed" : "readyz check failed"].join("\n") + "\n"
+      ? [...checks.map(([n, v]) => line(n, v)), ok ? "readyz check passed" : "readyz check failed"].join("\n") + "\n"
       : ok ? "ok" : "readyz check failed";
     return new Response(body, { status: ok ? 200 : 500, headers: { "content-type": "text/plain" } });
   });
@@ -152,11 +156,11 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
   return { app, metrics, discovery };
 }
 
-function safe(f: () => boolean): boolean {
+function safe(f: () => boolean | string): boolean | string {
   try {
     return f();
-  } catch {
-    return false;
+  } catch (e) {
+    return e instanceof Error ? e.message : false;
   }
 }
 
