@@ -65,7 +65,12 @@ const FILE_SCHEMA = {
 } as const;
 
 const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
-const validateFile = ajv.compile(FILE_SCHEMA);
+let fileValidator: ReturnType<typeof ajv.compile> | undefined;
+/** Compiled on first use: start-up without a config file does not pay for it. */
+function validateFile(doc: unknown): boolean {
+  fileValidator ??= ajv.compile(FILE_SCHEMA);
+  return fileValidator(doc);
+}
 
 /** `a.b[0].c: must be boolean`, from an ajv error. */
 export function describeAjvError(e: ErrorObject, root: string): string {
@@ -96,7 +101,7 @@ export function parseConfig(text: string, file: string): SkiffConfig {
   } catch (e) {
     throw new PluginError(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
-  if (!validateFile(doc)) throw new PluginError(`${file}: ${describeAjvError(validateFile.errors![0]!, "")}`);
+  if (!validateFile(doc)) throw new PluginError(`${file}: ${describeAjvError(fileValidator!.errors![0]!, "")}`);
   return doc as SkiffConfig;
 }
 
