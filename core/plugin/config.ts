@@ -17,7 +17,7 @@
  * dependency list of `<dataDir>/plugins/package.json` (see loader.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import Ajv, { type ErrorObject } from "ajv";
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import { parse, stringify } from "yaml";
 import { PluginError } from "./registry.ts";
 import type { Plugin } from "./types.ts";
@@ -65,7 +65,7 @@ const FILE_SCHEMA = {
 } as const;
 
 const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
-let fileValidator: ReturnType<typeof ajv.compile> | undefined;
+let fileValidator: ValidateFunction | undefined;
 /** Compiled on first use: start-up without a config file does not pay for it. */
 function validateFile(doc: unknown): boolean {
   fileValidator ??= ajv.compile(FILE_SCHEMA);
