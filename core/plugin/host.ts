@@ -15,7 +15,7 @@ import { Controller } from "../client/controller.ts";
 import type { Client, InformerFactory, Reconciler } from "../client/types.ts";
 import type { Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
-import type { EventSink, Plugin, PluginContext, PluginRole, Task } from "./types.ts";
+import type { Cleanup, EventSink, Plugin, PluginContext, PluginRole, Task } from "./types.ts";
 
 export type PluginState = "registered" | "starting" | "running" | "failed" | "stopped";
 
@@ -51,6 +51,7 @@ interface Running {
   abort: AbortController;
   tasks: Promise<void>[];
   controllers: Controller[];
+  cleanup?: Cleanup | undefined;
   startedAt: number;
   delayMs: number;
   timer?: ReturnType<typeof setTimeout>;
@@ -153,7 +154,8 @@ export class PluginHost {
     run.startedAt = Date.now();
     const ctx = this.#context(run, generation);
     try {
-      await run.plugin.start?.(ctx as never);
+      const cleanup = await run.plugin.start?.(ctx as never);
+      if (typeof cleanup === "function") run.cleanup = cleanup;
       if (run.generation === generation && run.state === "starting") {
         run.state = "running";
         delete run.error;
@@ -236,7 +238,10 @@ export class PluginHost {
     const work = (async () => {
       await Promise.allSettled(run.controllers.map((c) => c.stop()));
       await Promise.allSettled(run.tasks);
+      const cleanup = run.cleanup;
+      run.cleanup = undefined;
       try {
+        await cleanup?.();
         await run.plugin.stop?.();
       } catch (e) {
         this.opts.log.warn({ plugin: name, err: (e as Error).message }, "plugin stop failed");

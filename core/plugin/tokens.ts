@@ -37,6 +37,8 @@ export const Tokens = {
   NodeName: token<string>("NodeName"),
   /** The runtime adapter the node agent should use (`process`, `containerd`, …). */
   RuntimeName: token<string>("RuntimeName"),
+  /** The cluster DNS server's addresses, when the dns plugin runs (`plugins/dns`). */
+  ClusterDns: token<{ addresses(): { host: string; port: number }[]; zone: string }>("ClusterDns"),
   /** The data directory (server) or state directory (agent). */
   DataDir: token<string>("DataDir"),
 

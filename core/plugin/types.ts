@@ -43,6 +43,9 @@ export interface PluginManifest {
   roles?: PluginRole[];
 }
 
+/** What `start` may return: undoes that run (closes servers, removes rules). */
+export type Cleanup = () => Promise<void> | void;
+
 /** Cancellable work the host supervises: a rejection counts as the plugin failing. */
 export type Task = (signal: AbortSignal) => Promise<void>;
 
@@ -84,9 +87,14 @@ export interface Plugin<C = Record<string, unknown>> {
    * third-party package needs no run-time import from skiff.
    */
   register?(container: DependencyContainer, config: C, tokens: typeof Tokens): void;
-  /** Starts the plugin's work; may be called again after a failure (with a fresh context). */
-  start?(ctx: PluginContext<C>): Promise<void> | void;
-  /** Stops it; the context's signal is already aborted. */
+  /**
+   * Starts the plugin's work; may be called again after a failure (with a
+   * fresh context). It may return a cleanup function, called when this run
+   * stops: keep per-run state in its closure, since one plugin object can be
+   * run by several kernels in one process.
+   */
+  start?(ctx: PluginContext<C>): Promise<Cleanup | void> | Cleanup | void;
+  /** Stops it (after the run's cleanup); the context's signal is already aborted. */
   stop?(): Promise<void> | void;
 }
 
