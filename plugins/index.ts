@@ -5,7 +5,8 @@
  * from `<dataDir>/plugins` next to these.
  */
 import type { Plugin } from "../core/plugin/types.ts";
+import scheduler from "./scheduler/index.ts";
 
 export function builtinPlugins(): Plugin<never>[] {
-  return [];
+  return [scheduler as Plugin<never>];
 }

@@ -5,10 +5,11 @@
  *
  * The scheduler plugin (plugins/scheduler) registers its default plugins
  * into the DI container in its `register`; a third-party plugin adds its own
- * in *its* `register` with `container.register(Tokens.SchedulerScore,
- * { useValue })` (one token per extension point, see tokens.ts), and the
- * scheduler resolves them all when it starts. One object may implement
- * several points; register it under each token it implements.
+ * in *its* `register(container, config, tokens)` with
+ * `container.register(tokens.SchedulerScore, { useValue })` (one token per
+ * extension point, see tokens.ts), and the scheduler resolves them all when
+ * it starts. One object may implement several points; register it under
+ * each token it implements.
  *
  * Rules for every plugin:
  * - Return a `Status` (or nothing, meaning Success); never throw. A throw is
