@@ -52,6 +52,27 @@ describe("createKernel with plugins", () => {
     expect(attempts).toBeGreaterThanOrEqual(1);
   });
 
+  test("a restarted plugin's old informer handlers are removed and its index can be added again", async () => {
+    const seen: string[] = [];
+    let runs = 0;
+    const flaky = definePlugin({
+      manifest: { name: "flaky", version: "0.1.0" },
+      start(ctx) {
+        const run = ++runs;
+        const inf = ctx.informers.informer(configMaps);
+        inf.addIndex("by-label", (o) => [o.metadata.labels?.tier ?? ""]);
+        inf.on({ add: (o) => void seen.push(`${run}:${o.metadata.name}`) });
+        if (run === 1) ctx.spawn("dies", async () => Promise.reject(new Error("first run dies")));
+      },
+    });
+    kernel = await createKernel({ memory: true, plugins: { available: [flaky as Plugin<never>] } });
+    await until(async () => (kernel!.plugins.status()[0]!.state === "running" && runs === 2 ? true : undefined), 5000);
+    await kernel.client.create(configMaps, { metadata: { name: "after", namespace: "default", labels: { tier: "x" } } });
+    await until(async () => (seen.includes("2:after") ? true : undefined));
+    await Bun.sleep(50);
+    expect(seen.filter((s) => s.endsWith(":after"))).toEqual(["2:after"]);
+  });
+
   test("a bad plugin config fails before the store is opened, naming plugin and field", async () => {
     const p = definePlugin({
       manifest: { name: "strict", version: "0.1.0", configSchema: { properties: { port: { type: "integer", maximum: 65535 } } } },

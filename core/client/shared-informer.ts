@@ -136,9 +136,17 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
 
   // ---- Informer ----------------------------------------------------------------
 
-  on(handlers: InformerHandlers<T>): void {
+  on(handlers: InformerHandlers<T>): () => void {
     this.#handlers.push(handlers);
     if (handlers.add) for (const obj of this.#items.values()) this.#call(handlers, "add", obj);
+    return () => {
+      const i = this.#handlers.indexOf(handlers);
+      if (i >= 0) this.#handlers.splice(i, 1);
+    };
+  }
+
+  hasIndex(name: string): boolean {
+    return this.#indexes.has(name);
   }
 
   addIndex(name: string, fn: (obj: T) => string[]): void {

@@ -144,10 +144,15 @@ export interface InformerHandlers<T extends KubeObject = KubeObject> {
  */
 export interface Informer<T extends KubeObject = KubeObject> {
   readonly ref: ResourceRef;
-  /** Registers handlers; objects already cached are replayed to `add`. */
-  on(handlers: InformerHandlers<T>): void;
-  /** Adds an index: `fn` returns the index values of an object. */
+  /** Registers handlers; objects already cached are replayed to `add`. Returns a function that removes them. */
+  on(handlers: InformerHandlers<T>): () => void;
+  /**
+   * Adds an index: `fn` returns the index values of an object. A name used
+   * twice is an error; plugins get informers whose index names are their own
+   * (and where adding an index again after a restart keeps the first).
+   */
   addIndex(name: string, fn: (obj: T) => string[]): void;
+  hasIndex(name: string): boolean;
   byIndex(name: string, value: string): T[];
   /** `name` for cluster-scoped, `namespace/name` otherwise. */
   getByKey(key: string): T | undefined;

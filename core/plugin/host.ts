@@ -14,6 +14,7 @@ import { rootContainer, type DependencyContainer } from "./di.ts";
 import { Controller } from "../client/controller.ts";
 import type { Client, InformerFactory, Reconciler } from "../client/types.ts";
 import type { Logger } from "../log.ts";
+import { ScopedInformers } from "./scoped-informers.ts";
 import { Tokens } from "./tokens.ts";
 import type { Cleanup, EventSink, Plugin, PluginContext, PluginRole, Task } from "./types.ts";
 
@@ -51,6 +52,7 @@ interface Running {
   abort: AbortController;
   tasks: Promise<void>[];
   controllers: Controller[];
+  informers?: ScopedInformers | undefined;
   cleanup?: Cleanup | undefined;
   startedAt: number;
   delayMs: number;
@@ -171,11 +173,12 @@ export class PluginHost {
     const signal = run.abort.signal;
     const log = this.opts.log.child({ plugin: name });
     const host = this;
+    run.informers = new ScopedInformers(this.opts.informers, name);
     return {
       name,
       config: run.config,
       client: this.opts.client,
-      informers: this.opts.informers,
+      informers: run.informers,
       container: this.container,
       log,
       signal,
@@ -235,6 +238,7 @@ export class PluginHost {
   async #halt(run: Running): Promise<void> {
     run.abort.abort();
     const name = run.plugin.manifest.name;
+    run.informers?.release();
     const work = (async () => {
       await Promise.allSettled(run.controllers.map((c) => c.stop()));
       await Promise.allSettled(run.tasks);

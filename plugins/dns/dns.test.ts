@@ -146,7 +146,7 @@ describe("dns plugin", () => {
     expect(r.flag_aa).toBe(true);
     expect(rcode(r)).toBe("NOERROR");
     expect(data(r)).toEqual(["10.96.0.50"]);
-    expect(r.answers![0]!.ttl).toBe(5);
+    expect((r.answers![0]! as { ttl?: number }).ttl).toBe(5);
     // Case-insensitive, trailing dot or not.
     expect(data(await udpAsk(port, "WEB.Default.svc.cluster.local.", "A"))).toEqual(["10.96.0.50"]);
   });
