@@ -132,3 +132,41 @@ describeWith("third-party plugins (skiff plugins add, kubectl)", haveKubectl(), 
     expect(res.err).toContain('the server doesn\'t have a resource type "greetings"');
   });
 });
+
+describeWith("replacing the default scheduler with an example plugin", haveKubectl(), "kubectl", () => {
+  let dir: string;
+  let server: TestServer | undefined;
+
+  beforeAll(() => {
+    dir = tempDir("skiff-replace-");
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("with scheduler disabled by config, simple-scheduler places the pods", async () => {
+    const data = join(dir, "data");
+    const add = skiff(["plugins", "add", join(ROOT, "examples", "plugins", "simple-scheduler"), "--data-dir", data]);
+    expect(add.code).toBe(0);
+    writeFileSync(join(data, "skiff.yaml"), "preset: server\nplugins:\n  scheduler:\n    enabled: false\n  simple-scheduler:\n    enabled: true\n");
+    server = await startServer("bun", [], { dir });
+    const k = server;
+    const ready = k.k(["get", "--raw", "/readyz?verbose"]);
+    expect(ready).toContain("[+]plugin/simple-scheduler ok");
+    expect(ready).not.toContain("plugin/scheduler ");
+    const nodes = ["node-a", "node-b"].map((n) => `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${n}\n`).join("---\n");
+    k.k(["apply", "-f", "-"], { input: nodes });
+    const pods = [1, 2, 3, 4]
+      .map((i) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\nspec:\n  containers:\n  - name: c\n    image: busybox\n`)
+      .join("---\n");
+    k.k(["apply", "-f", "-"], { input: pods });
+    const placed = await until("all pods bound", () => {
+      const out = k.kubectl(["get", "pods", "-o", "jsonpath={range .items[*]}{.spec.nodeName}{\"\\n\"}{end}"]).out.trim().split("\n");
+      return out.length === 4 && out.every((n) => n !== "") ? out : undefined;
+    });
+    expect(placed.filter((n) => n === "node-a").length).toBe(2);
+    expect(placed.filter((n) => n === "node-b").length).toBe(2);
+    expect(k.k(["describe", "pod", "p1"])).toMatch(/Scheduled\s+.*Successfully assigned default\/p1 to node-[ab] by simple-scheduler/);
+  });
+});
