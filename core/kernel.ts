@@ -47,8 +47,11 @@ export interface KernelOptions {
   store?: Omit<SqliteStoreOptions, "path">;
   plugins?: KernelPluginOptions;
   /**
-   * Run the kernel's own garbage collector and namespace finalizer (default
-   * true). Turned off where the controller plugins that replace them run.
+   * Run the kernel's own garbage collector and namespace finalizer. Default:
+   * each runs only when no enabled plugin provides its capability
+   * (`controller:garbage-collector`, `controller:namespace`), so a bare
+   * kernel still collects garbage and the built-in controller plugins
+   * replace these when they run.
    */
   inlineControllers?: boolean;
 }
@@ -107,8 +110,10 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   // What API handlers see: every multi-version kind in the version asked for.
   const versioned = new ConvertingStore(store, registry, conversions);
   const services = defaultServices();
-  const inline = opts.inlineControllers ?? true;
-  const lifecycle = new NamespaceLifecycle(store, registry, nsType, inline);
+  const provided = new Set(selected.order.flatMap((p) => [p.manifest.name, ...(p.manifest.provides ?? [])]));
+  const inlineGc = opts.inlineControllers ?? !provided.has("controller:garbage-collector");
+  const inlineNs = opts.inlineControllers ?? !provided.has("controller:namespace");
+  const lifecycle = new NamespaceLifecycle(store, registry, nsType, inlineNs);
   const storage = new RestStorage(versioned, services.schema, nsType, lifecycle);
   const deps: ServerDeps = { registry, store: versioned, storage, patch: services.patch, protobuf: services.protobuf };
   await lifecycle.bootstrap();
@@ -116,7 +121,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const crds = new CrdController(store, registry, crdType);
   crds.start();
   const gc = new GarbageCollector(store, registry, logger("garbage-collector"));
-  if (inline) gc.start();
+  if (inlineGc) gc.start();
   let pluginsStarted = false;
   const readyChecks: Record<string, () => boolean | string> = { store: () => true, plugins: () => pluginsStarted || "starting" };
   const api = createApiServer(deps, { readyChecks });

@@ -5,8 +5,9 @@
  * from `<dataDir>/plugins` next to these.
  */
 import type { Plugin } from "../core/plugin/types.ts";
+import { controllerPlugins } from "./controllers/index.ts";
 import scheduler from "./scheduler/index.ts";
 
 export function builtinPlugins(): Plugin<never>[] {
-  return [scheduler as Plugin<never>];
+  return [scheduler as Plugin<never>, ...controllerPlugins()];
 }

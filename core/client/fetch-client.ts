@@ -9,6 +9,7 @@ import type { KubeObject } from "../api/meta.ts";
 import { isNamespaced, queryString, resourcePath } from "./paths.ts";
 import { errorFromResponse, unavailable } from "./status.ts";
 import type {
+  ApiResourceInfo,
   Client,
   DeleteOptions,
   ListOptions,
@@ -152,6 +153,27 @@ export class FetchClient implements Client {
       path: resourcePath(ref, { namespace: opts.namespace, name }),
       body: deleteOptionsBody(opts),
     });
+  }
+
+  async discover(): Promise<ApiResourceInfo[]> {
+    interface ResourceList {
+      resources?: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[];
+    }
+    const lists: { group: string; version: string; path: string }[] = [];
+    const core = await this.#json<{ versions?: string[] }>({ method: "GET", path: "/api" });
+    for (const v of core.versions ?? []) lists.push({ group: "", version: v, path: `/api/${v}` });
+    const groups = await this.#json<{ groups?: { name: string; versions?: { version: string }[] }[] }>({ method: "GET", path: "/apis" });
+    for (const g of groups.groups ?? []) for (const v of g.versions ?? []) lists.push({ group: g.name, version: v.version, path: `/apis/${g.name}/${v.version}` });
+    const out: ApiResourceInfo[] = [];
+    const results = await Promise.all(lists.map((l) => this.#json<ResourceList>({ method: "GET", path: l.path })));
+    results.forEach((list, i) => {
+      const { group, version } = lists[i]!;
+      for (const r of list.resources ?? []) {
+        if (r.name.includes("/")) continue;
+        out.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
+      }
+    });
+    return out;
   }
 
   async deleteCollection(ref: ResourceRef, opts: ListOptions & Omit<DeleteOptions, "preconditions"> = {}): Promise<void> {

@@ -95,7 +95,20 @@ export interface WatchStream<T extends KubeObject = KubeObject> extends AsyncIte
   close(): void;
 }
 
+/** One served resource, from discovery. */
+export interface ApiResourceInfo {
+  group: string;
+  version: string;
+  /** Plural. Subresources are not listed. */
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
 export interface Client {
+  /** Every resource the server serves, in every served version (kube's discovery: `/api`, `/apis`). */
+  discover(): Promise<ApiResourceInfo[]>;
   get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { namespace?: string }): Promise<T>;
   list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>;
   watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: WatchOptions): WatchStream<T>;

@@ -50,7 +50,8 @@ try {
   watch.close();
   const list = await kernel.client.list(configMaps, { namespace: "default" });
   console.log(`configmaps in default: ${list.items.map((c) => c.metadata.name).join(", ")}`);
-  console.log(`plugins: ${kernel.plugins.status().map((s) => `${s.name}=${s.state}`).join(", ")}`);
+  const mine = kernel.plugins.status().find((s) => s.name === "configmap-sizer");
+  console.log(`plugin configmap-sizer: ${mine?.state}`);
 } finally {
   await kernel.stop();
 }

@@ -141,6 +141,20 @@ export function clientConformance(name: string, open: OpenClient): void {
       for (const k of kernels.splice(0)) await k.stop();
     });
 
+    // ---- discovery -------------------------------------------------------------
+
+    test("discover lists served resources with kind, scope and verbs, and no subresources", async () => {
+      const c = await mk();
+      const all = await c.discover();
+      const find = (g: string, v: string, r: string) => all.find((x) => x.group === g && x.version === v && x.resource === r);
+      expect(find("", "v1", "pods")).toMatchObject({ kind: "Pod", namespaced: true });
+      expect(find("", "v1", "pods")!.verbs).toContain("watch");
+      expect(find("", "v1", "nodes")).toMatchObject({ kind: "Node", namespaced: false });
+      expect(find("apps", "v1", "deployments")).toMatchObject({ kind: "Deployment", namespaced: true });
+      expect(find("autoscaling", "v2", "horizontalpodautoscalers")).toBeDefined();
+      expect(all.some((x) => x.resource.includes("/"))).toBe(false);
+    });
+
     // ---- CRUD and failures ----------------------------------------------------
 
     test("create, get, update and delete a namespaced object", async () => {

@@ -162,7 +162,7 @@ describeWith("kubectl e2e", haveKubectl(), "kubectl", () => {
     expect(diff.out).toMatch(/^\+\s+replicas: 7$/m);
     expect(s.k(["create", "deployment", "dry", "--image=nginx", "--dry-run=server", "-o", "name"]).trim()).toBe("deployment.apps/dry");
     expect(s.kubectl(["get", "deploy", "dry"]).code).not.toBe(0);
-    expect(s.k(["get", "pods", "--sort-by=.metadata.name", "-o", "name"]).trim().split("\n")).toEqual(["pod/p1", "pod/p2"]);
+    expect(s.k(["get", "pods", "-l", "app=p", "--sort-by=.metadata.name", "-o", "name"]).trim().split("\n")).toEqual(["pod/p1", "pod/p2"]);
     expect(s.k(["get", "pods", "-o", "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image"])).toMatch(/^p1\s+busybox$/m);
     s.k(["create", "-f", file("wait.yaml", POD.replace("p1", "waited"))]);
     const waiting = Bun.spawn(["kubectl", "wait", "--for=delete", "pod/waited", "--timeout=20s"], {
