@@ -50,6 +50,13 @@ export interface TypeStrategy {
   /** Before an update of the main resource. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   /**
+   * Before a write to the `status` subresource: `obj` is the live object with
+   * the request's status (metadata is the live one); `proposed` is the
+   * request. Kinds whose upstream status strategy lets status writes change
+   * some metadata copy it here. Default: nothing but status changes.
+   */
+  prepareForStatusUpdate?(obj: KubeObject, proposed: KubeObject): void;
+  /**
    * Whether an update moves `metadata.generation` (for kinds that track it).
    * Default: `spec` changed. Called by the store inside the write; must be pure.
    */

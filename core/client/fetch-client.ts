@@ -162,8 +162,16 @@ export class FetchClient implements Client {
     const lists: { group: string; version: string; path: string }[] = [];
     const core = await this.#json<{ versions?: string[] }>({ method: "GET", path: "/api" });
     for (const v of core.versions ?? []) lists.push({ group: "", version: v, path: `/api/${v}` });
-    const groups = await this.#json<{ groups?: { name: string; versions?: { version: string }[] }[] }>({ method: "GET", path: "/apis" });
-    for (const g of groups.groups ?? []) for (const v of g.versions ?? []) lists.push({ group: g.name, version: v.version, path: `/apis/${g.name}/${v.version}` });
+    const groups = await this.#json<{ groups?: { name: string; versions?: { version: string }[]; preferredVersion?: { version: string } }[] }>({
+      method: "GET",
+      path: "/apis",
+    });
+    for (const g of groups.groups ?? []) {
+      // The preferred version first, so "first seen" means preferred to callers.
+      const preferred = g.preferredVersion?.version;
+      const versions = (g.versions ?? []).map((v) => v.version).sort((a, b) => Number(b === preferred) - Number(a === preferred));
+      for (const v of versions) lists.push({ group: g.name, version: v, path: `/apis/${g.name}/${v}` });
+    }
     const out: ApiResourceInfo[] = [];
     const results = await Promise.all(lists.map((l) => this.#json<ResourceList>({ method: "GET", path: l.path })));
     results.forEach((list, i) => {

@@ -107,7 +107,10 @@ export interface ApiResourceInfo {
 }
 
 export interface Client {
-  /** Every resource the server serves, in every served version (kube's discovery: `/api`, `/apis`). */
+  /**
+   * Every resource the server serves, in every served version (kube's
+   * discovery: `/api`, `/apis`); within a group the preferred version comes first.
+   */
   discover(): Promise<ApiResourceInfo[]>;
   get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { namespace?: string }): Promise<T>;
   list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>;

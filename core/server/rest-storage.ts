@@ -139,6 +139,7 @@ export class RestStorage {
         if (scope === "status") {
           obj = { ...cur, status: proposed.status };
           if (proposed.status === undefined) delete obj.status;
+          type.strategy.prepareForStatusUpdate?.(obj, proposed);
         } else if (scope === "all") {
           obj = proposed;
         } else {

@@ -2,16 +2,13 @@
  * @module Which resources exist, for the controllers that act on every kind
  * (garbage collector, namespace controller).
  *
- * The `Client` contract has no discovery call yet, so this is a stand-in
- * built on what it does have: the built-in kinds Skiff serves (a table kept
- * here, checked against the kernel's registry by a test) plus every served
- * CustomResourceDefinition, listed through the API. Kinds that plugins add
- * through the ApiExtension point are not seen until the Client can read
- * `/api` and `/apis` (see ../README.md, "Needs from core").
+ * Resources come from the Client's discovery (`/api`, `/apis`), so CRDs and
+ * kinds added by plugins are included. The built-in table below only seeds
+ * `KindMap` (ownerReferences may name any served version) and is checked
+ * against the kernel's registry by a test.
  */
 import type { KubeObject } from "../../../core/api/meta.ts";
 import type { Client, ResourceRef } from "../../../core/client/types.ts";
-import { CRDS } from "./refs.ts";
 
 export interface ResourceInfo {
   readonly ref: ResourceRef;
@@ -93,13 +90,29 @@ export function crdResources(crd: KubeObject): ResourceInfo[] {
   return served.map((v) => info(`${group}/${v.name}`, kind, plural, spec.scope !== "Cluster"));
 }
 
-/** Built-in resources plus served CRDs, one entry per group/resource. */
+/** Every served resource that can be listed, watched and deleted, in every served version (preferred first). */
+export async function discoverAll(client: Client): Promise<ResourceInfo[]> {
+  const out: ResourceInfo[] = [];
+  for (const r of await client.discover()) {
+    if (!["list", "watch", "delete"].every((v) => r.verbs.includes(v))) continue;
+    const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+    out.push(info(apiVersion, r.kind, r.resource, r.namespaced));
+  }
+  return out;
+}
+
+/**
+ * One entry per group/resource, at its preferred version: built-in kinds,
+ * CRDs and kinds added by plugins alike (through the Client's discovery).
+ */
 export async function discoverResources(client: Client): Promise<ResourceInfo[]> {
-  const out = [...BUILTIN_RESOURCES];
-  const crds = await client.list(CRDS);
-  for (const crd of crds.items) {
-    const first = crdResources(crd)[0];
-    if (first) out.push(first);
+  const seen = new Set<string>();
+  const out: ResourceInfo[] = [];
+  for (const r of await discoverAll(client)) {
+    const key = `${r.ref.group}/${r.ref.resource}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
   }
   return out;
 }

@@ -8,7 +8,7 @@
 import type { KubeObject } from "../../../core/api/meta.ts";
 import type { Informer } from "../../../core/client/types.ts";
 import type { Plugin } from "../../../core/plugin/types.ts";
-import { crdResources, discoverResources, KindMap, type ResourceInfo } from "../common/discovery.ts";
+import { crdResources, discoverAll, KindMap, type ResourceInfo } from "../common/discovery.ts";
 import { CRDS } from "../common/refs.ts";
 import { type ControllerConfig, controllerPlugin, type Queue, type Term } from "../common/runtime.ts";
 import { GarbageCollectorReconciler } from "./garbage-collector.ts";
@@ -45,8 +45,15 @@ export function createGarbageCollectorPlugin(): Plugin<ControllerConfig> {
     component: NAME,
     defaultWorkers: 4,
     async run(term) {
-      const resources = (await discoverResources(term.client)).filter((r) => !NOT_WATCHED.has(r.ref.resource));
-      const kinds = new KindMap(resources);
+      const all = await discoverAll(term.client);
+      const seen = new Set<string>();
+      const resources = all.filter((r) => {
+        const key = `${r.ref.group}/${r.ref.resource}`;
+        if (seen.has(key) || NOT_WATCHED.has(r.ref.resource)) return false;
+        seen.add(key);
+        return true;
+      });
+      const kinds = new KindMap(all);
       const informers = resources.map((r) => term.informers.informer(r.ref));
       await term.waitForSync(...(informers as Informer<never>[]));
       if (term.signal.aborted) return;
