@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ResourceTypeInit, TypeRegistry } from "./api/registry.ts";
 import { logger } from "./log.ts";
+import { AdmissionChain } from "./server/admission.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
 import { ConvertingStore } from "./server/converting-store.ts";
 import { CrdController, crdResourceType } from "./server/crds.ts";
@@ -143,6 +144,9 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
     host.register(selected.order, selected.configs);
     if (host.container.isRegistered(Tokens.ApiExtension, true)) {
       for (const ext of host.container.resolveAll(Tokens.ApiExtension)) for (const t of ext.types()) registry.register(extensionType(t));
+    }
+    if (host.container.isRegistered(Tokens.Admission, true)) {
+      storage.admission = new AdmissionChain(host.container.resolveAll(Tokens.Admission));
     }
   } catch (e) {
     await Promise.all([lifecycle.stop(), crds.stop(), gc.stop()]);

@@ -12,6 +12,8 @@ import type { ResourceType } from "../api/registry.ts";
 import type { Schema } from "../api/schema.ts";
 import { deepEqual } from "../api/json.ts";
 import type { Store, StoredObject } from "../store/types.ts";
+import type { Admission, AdmissionRequest } from "../plugin/types.ts";
+import type { AdmissionChain } from "./admission.ts";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
 
@@ -54,6 +56,12 @@ export interface DeleteRequest {
 
 const NS_TYPE_KEY = "namespaces";
 
+/**
+ * Thrown inside a store write when the object moved since it was admitted. An
+ * ApiError so the store passes it through unchanged (it wraps anything else).
+ */
+const RETRY = new ApiError({ reason: "Conflict", message: "the object changed while it was being admitted; retrying" });
+
 function nowRfc3339(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -63,6 +71,9 @@ function qualified(type: ResourceType, name: string) {
 }
 
 export class RestStorage {
+  /** Plugins' admission steps; set by the kernel once plugins have registered. */
+  admission: AdmissionChain | undefined;
+
   constructor(
     readonly store: Store,
     private readonly services: SchemaServices,
@@ -87,7 +98,14 @@ export class RestStorage {
     if (type.subresources.status && type.strategy.prepareForCreate === undefined) delete obj.status;
     type.strategy.prepareForCreate?.(obj);
     this.#default(type, obj);
+    const steps = this.admission?.for(type) ?? [];
+    const req = steps.length ? this.#admissionRequest("CREATE", type, obj, undefined, ctx) : undefined;
+    if (req) {
+      await this.admission!.mutate(steps, req);
+      this.#default(type, obj);
+    }
     this.#validate(type, obj, undefined);
+    if (req) await this.admission!.validate(steps, req);
     if (type.namespaced) await this.#checkNamespaceOpen(obj.metadata.namespace ?? "", type);
     obj.metadata.managedFields = opts.managedFields ?? this.#managed(type, undefined, obj, ctx);
     return this.store.create(type, obj, { dryRun: ctx.dryRun, keepUid: true });
@@ -127,37 +145,96 @@ export class RestStorage {
     },
   ): Promise<StoredObject> {
     const scope = opts.scope ?? (ctx.subresource === "status" ? "status" : "main");
+    const steps = this.admission?.for(type, ctx.subresource) ?? [];
+    if (steps.length > 0) return this.#mutateAdmitted(type, namespace, name, next, ctx, opts, scope, steps);
     return this.store.guaranteedUpdate(
       type,
       namespace,
       name,
-      (cur) => {
-        const proposed = next(cur); // `cur` is already the store's private copy
-        const rv = proposed.metadata?.resourceVersion;
-        if (opts.checkVersion && rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(qualified(type, name));
-        let obj: KubeObject;
-        if (scope === "status") {
-          obj = { ...cur, status: proposed.status };
-          if (proposed.status === undefined) delete obj.status;
-          type.strategy.prepareForStatusUpdate?.(obj, proposed);
-        } else if (scope === "all") {
-          obj = proposed;
-        } else {
-          obj = proposed;
-          if (type.subresources.status) {
-            if (cur.status === undefined) delete obj.status;
-            else obj.status = cur.status;
-          }
-          type.strategy.prepareForUpdate?.(obj, cur);
-        }
-        obj.metadata.resourceVersion = cur.metadata.resourceVersion!;
-        this.#default(type, obj);
-        this.#validate(type, obj, cur);
-        obj.metadata.managedFields = opts.managedFields ? opts.managedFields(cur, obj) : this.#managed(type, cur, obj, ctx);
-        return obj;
-      },
+      (cur) => this.#buildUpdate(type, cur, next(cur), ctx, opts, scope),
       { dryRun: ctx.dryRun },
     );
+  }
+
+  /**
+   * An update with admission steps, which may be async and so cannot run in
+   * the store's synchronous write: build and admit against the live object,
+   * then write only if it is still that version (else start again, as
+   * kube-apiserver's GuaranteedUpdate retries).
+   */
+  async #mutateAdmitted(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    next: (current: KubeObject) => KubeObject,
+    ctx: WriteContext,
+    opts: { checkVersion: boolean; managedFields?: (cur: KubeObject, obj: KubeObject) => ManagedFieldsEntry[] },
+    scope: "main" | "status" | "all",
+    steps: Admission[],
+  ): Promise<StoredObject> {
+    for (let attempt = 0; ; attempt++) {
+      const live = await this.store.get(type, namespace, name);
+      const cur = structuredClone(live.object);
+      const obj = this.#buildUpdate(type, cur, next(cur), ctx, opts, scope);
+      const req = this.#admissionRequest("UPDATE", type, obj, live.object, ctx);
+      const before = JSON.stringify(obj);
+      await this.admission!.mutate(steps, req);
+      if (JSON.stringify(obj) !== before) {
+        // A step changed it: default, validate and track fields again.
+        this.#default(type, obj);
+        this.#validate(type, obj, live.object);
+        obj.metadata.managedFields = opts.managedFields ? opts.managedFields(live.object, obj) : this.#managed(type, live.object, obj, ctx);
+      }
+      await this.admission!.validate(steps, req);
+      const admitted = obj;
+      try {
+        return await this.store.guaranteedUpdate(
+          type,
+          namespace,
+          name,
+          (now) => {
+            if (now.metadata.resourceVersion !== live.object.metadata.resourceVersion) throw RETRY;
+            return admitted;
+          },
+          { dryRun: ctx.dryRun },
+        );
+      } catch (e) {
+        if (e !== RETRY || attempt >= 10) throw e === RETRY ? errors.conflict(qualified(type, name)) : e;
+      }
+    }
+  }
+
+  /** The proposed object after the kind's strategy, defaults, validation and managedFields. */
+  #buildUpdate(
+    type: ResourceType,
+    cur: KubeObject,
+    proposed: KubeObject,
+    ctx: WriteContext,
+    opts: { checkVersion: boolean; managedFields?: (cur: KubeObject, obj: KubeObject) => ManagedFieldsEntry[] },
+    scope: "main" | "status" | "all",
+  ): KubeObject {
+    const rv = proposed.metadata?.resourceVersion;
+    if (opts.checkVersion && rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(qualified(type, cur.metadata.name ?? ""));
+    let obj: KubeObject;
+    if (scope === "status") {
+      obj = { ...cur, status: proposed.status };
+      if (proposed.status === undefined) delete obj.status;
+      type.strategy.prepareForStatusUpdate?.(obj, proposed);
+    } else if (scope === "all") {
+      obj = proposed;
+    } else {
+      obj = proposed;
+      if (type.subresources.status) {
+        if (cur.status === undefined) delete obj.status;
+        else obj.status = cur.status;
+      }
+      type.strategy.prepareForUpdate?.(obj, cur);
+    }
+    obj.metadata.resourceVersion = cur.metadata.resourceVersion!;
+    this.#default(type, obj);
+    this.#validate(type, obj, cur);
+    obj.metadata.managedFields = opts.managedFields ? opts.managedFields(cur, obj) : this.#managed(type, cur, obj, ctx);
+    return obj;
   }
 
   // ---- delete ---------------------------------------------------------------
@@ -171,6 +248,11 @@ export class RestStorage {
   async delete(type: ResourceType, namespace: string, name: string, req: DeleteRequest): Promise<{ object: StoredObject; gone: boolean }> {
     const live = await this.store.get(type, namespace, name);
     const cur = live.object;
+    const steps = this.admission?.for(type) ?? [];
+    if (steps.length > 0) {
+      const ctx: WriteContext = { fieldManager: "", fieldValidation: "Ignore", dryRun: req.dryRun, warnings: [] };
+      await this.admission!.validate(steps, this.#admissionRequest("DELETE", type, undefined, cur, ctx, name, namespace));
+    }
     const finalizers: string[] = [];
     if (req.propagationPolicy === "Orphan") finalizers.push("orphan");
     if (req.propagationPolicy === "Foreground") finalizers.push("foregroundDeletion");
@@ -230,6 +312,29 @@ export class RestStorage {
     // kind and apiVersion first, as Kubernetes serializes them.
     const { apiVersion: _a, kind: _k, ...rest } = obj;
     return { kind: type.kind, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, ...rest } as KubeObject;
+  }
+
+  #admissionRequest(
+    operation: AdmissionRequest["operation"],
+    type: ResourceType,
+    obj: KubeObject | undefined,
+    old: KubeObject | undefined,
+    ctx: WriteContext,
+    name = obj?.metadata.name ?? old?.metadata.name ?? "",
+    namespace = obj?.metadata.namespace ?? old?.metadata.namespace ?? "",
+  ): AdmissionRequest {
+    return {
+      operation,
+      group: type.group,
+      version: type.version,
+      resource: type.plural,
+      ...(ctx.subresource ? { subresource: ctx.subresource } : {}),
+      namespace,
+      name,
+      ...(obj ? { object: obj as Record<string, unknown> } : {}),
+      ...(old ? { oldObject: old as Record<string, unknown> } : {}),
+      dryRun: ctx.dryRun,
+    };
   }
 
   #default(type: ResourceType, obj: KubeObject): void {

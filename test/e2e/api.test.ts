@@ -27,7 +27,8 @@ for (const runtime of RUNTIMES) {
     const base = "/api/v1/namespaces/default/configmaps";
 
     beforeAll(async () => {
-      s = await startServer(runtime, ["--history-revisions", "10"]);
+      // The API on its own: no node agent, and no scheduler racing the binding tests.
+      s = await startServer(runtime, ["--history-revisions", "10", "--preset", "server", "--disable", "scheduler"]);
     });
     afterAll(async () => {
       await s?.stop();

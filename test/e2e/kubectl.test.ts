@@ -79,7 +79,8 @@ describeWith("kubectl e2e", haveKubectl(), "kubectl", () => {
   };
 
   beforeAll(async () => {
-    s = await startServer("bun");
+    // The API on its own: no node agent running the pods, no scheduler placing them.
+    s = await startServer("bun", ["--preset", "server", "--disable", "scheduler"]);
     files = s.dir;
   }, 60_000);
   afterAll(async () => {
