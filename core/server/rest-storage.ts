@@ -231,6 +231,24 @@ export class RestStorage {
       type.strategy.prepareForUpdate?.(obj, cur);
     }
     obj.metadata.resourceVersion = cur.metadata.resourceVersion!;
+    if (cur.metadata.deletionTimestamp) {
+      const had = new Set(cur.metadata.finalizers ?? []);
+      const added = (obj.metadata.finalizers ?? []).filter((f) => !had.has(f));
+      if (added.length > 0) {
+        throw errors.invalid({
+          kind: type.kind,
+          group: type.group,
+          name: cur.metadata.name ?? "",
+          causes: [
+            {
+              reason: "FieldValueForbidden",
+              field: "metadata.finalizers",
+              message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(", ")}}`,
+            },
+          ],
+        });
+      }
+    }
     this.#default(type, obj);
     this.#validate(type, obj, cur);
     obj.metadata.managedFields = opts.managedFields ? opts.managedFields(cur, obj) : this.#managed(type, cur, obj, ctx);

@@ -1,6 +1,7 @@
 /**
  * @module Built-in subresources: `scale` (autoscaling/v1 Scale over any kind
- * that declares replica paths), `pods/binding` and `pods/eviction`.
+ * that declares replica paths), `pods/binding`, `pods/eviction` and
+ * `namespaces/finalize`.
  */
 import { ApiError, errors } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/meta.ts";
@@ -216,4 +217,48 @@ export async function evictPod(ctx: HandlerContext): Promise<Response> {
     dryRun,
   });
   return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+}
+
+/**
+ * PUT namespaces/NAME/finalize (upstream's finalize REST): replaces
+ * `spec.finalizers` with the request's and nothing else; a namespace being
+ * deleted that is left with no finalizers at all is removed. The namespace
+ * controller calls it once the namespace is empty.
+ */
+export async function finalizeNamespace(ctx: HandlerContext): Promise<Response> {
+  const body = decodeBody(await readBody(ctx.req), ctx.req.headers.get("content-type") ?? "", ctx.deps.protobuf) as {
+    metadata?: { name?: string; resourceVersion?: string };
+    spec?: { finalizers?: unknown };
+  } | null;
+  const name = ctx.path.name!;
+  if (body?.metadata?.name && body.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  const finalizers = body?.spec?.finalizers ?? [];
+  if (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== "string")) {
+    throw errors.invalid({ kind: "Namespace", group: "", name, causes: [{ reason: "FieldValueInvalid", field: "spec.finalizers", message: "Invalid value: must be a list of strings" }] });
+  }
+  const wctx = writeContext(ctx, { subresource: "finalize" });
+  const rv = body?.metadata?.resourceVersion;
+  const stored = await ctx.deps.storage.mutate(
+    ctx.type,
+    "",
+    name,
+    (ns) => {
+      if (rv && rv !== ns.metadata.resourceVersion) throw errors.conflict({ resource: "namespaces", group: "", name });
+      const spec = { ...((ns.spec as object | undefined) ?? {}), finalizers };
+      return { ...ns, spec };
+    },
+    wctx,
+    { checkVersion: false, scope: "all" },
+  );
+  const m = stored.object.metadata;
+  if (!wctx.dryRun && m.deletionTimestamp && finalizers.length === 0 && (m.finalizers?.length ?? 0) === 0) {
+    try {
+      return json((await ctx.deps.store.delete(ctx.type, "", name)).object);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === "NotFound")) throw e;
+    }
+  }
+  return new Response(stored.raw, { status: 200, headers: { "content-type": "application/json" } });
 }

@@ -14,8 +14,6 @@ import { discoverResources, type ResourceInfo } from "../common/discovery.ts";
 import { type Condition, NAMESPACES, rfc3339 } from "../common/refs.ts";
 
 export const FINALIZER = "kubernetes";
-/** The metadata finalizer used to complete a deletion where the API has no `finalize` subresource (see finalize()). */
-export const COMPLETION_FINALIZER = "skiff.dev/namespace-controller";
 
 type Namespace = KubeObject & { spec?: { finalizers?: string[] }; status?: { phase?: string; conditions?: Condition[] } };
 
@@ -142,29 +140,18 @@ export class NamespaceReconciler implements Reconciler {
 
   /**
    * Removes the `kubernetes` finalizer (PUT namespaces/NAME/finalize, as
-   * upstream). The API server then deletes the namespace. Where the server
-   * has no `finalize` subresource yet (404 for the path), the deletion is
-   * completed by adding and removing a metadata finalizer: removing the last
-   * finalizer of an object being deleted deletes it.
+   * upstream). The API server then deletes the namespace once no finalizer
+   * holds it.
    */
   async #finalize(ns: Namespace): Promise<void> {
     const name = ns.metadata.name!;
     const spec = { ...ns.spec, finalizers: (ns.spec?.finalizers ?? []).filter((f) => f !== FINALIZER) };
     try {
       await this.client.updateSubresource(NAMESPACES, name, "finalize", { ...ns, spec } as KubeObject);
-      return;
     } catch (e) {
-      if (!isApiError(e, "NotFound") || !/could not find the requested resource/.test((e as Error).message)) {
-        if (isApiError(e, "NotFound")) return;
-        throw e;
-      }
+      if (isApiError(e, "NotFound")) return;
+      throw e;
     }
-    const current = ns.metadata.finalizers ?? [];
-    if (current.some((f) => f !== COMPLETION_FINALIZER)) return; // someone else's finalizer still holds it
-    const rv = (
-      await this.client.patch(NAMESPACES, name, "merge", { metadata: { finalizers: [COMPLETION_FINALIZER], resourceVersion: ns.metadata.resourceVersion } })
-    ).metadata.resourceVersion;
-    await this.client.patch(NAMESPACES, name, "merge", { metadata: { finalizers: null, resourceVersion: rv } });
-    this.log.info({ namespace: name }, "namespace emptied and removed");
+    this.log.info({ namespace: name }, "namespace emptied and finalized");
   }
 }
