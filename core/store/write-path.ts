@@ -51,6 +51,22 @@ function assertObject(type: ResourceType, obj: unknown): asserts obj is KubeObje
   }
 }
 
+/**
+ * Empty labels, annotations, finalizers and ownerReferences are dropped, as
+ * Kubernetes' `omitempty` serialization does (a patch that deletes the last
+ * ownerReference leaves no `ownerReferences: []` behind).
+ */
+function dropEmptyMeta(m: ObjectMeta): void {
+  for (const k of ["labels", "annotations"] as const) {
+    const v = m[k];
+    if (v !== undefined && v !== null && typeof v === "object" && Object.keys(v).length === 0) delete m[k];
+  }
+  for (const k of ["finalizers", "ownerReferences", "managedFields"] as const) {
+    const v = m[k];
+    if (Array.isArray(v) && v.length === 0) delete m[k];
+  }
+}
+
 function checkMeta(type: ResourceType, meta: ObjectMeta, requireName: boolean): void {
   const causes = validateObjectMeta(meta, { namespaced: type.namespaced, nameValidation: type.nameValidation, requireName });
   if (type.namespaced && !meta.namespace) {
@@ -95,6 +111,7 @@ export function prepareCreate(type: ResourceType, obj: unknown, opts: { keepUid:
       m.creationTimestamp = nowRfc3339();
       delete m.deletionTimestamp;
       delete m.deletionGracePeriodSeconds;
+      dropEmptyMeta(m);
       return { ...obj, metadata: m };
     },
   };
@@ -129,6 +146,7 @@ export function prepareUpdate(
     throw errors.conflict(q, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${cur.metadata.uid ?? ""}`);
   }
   const m: ObjectMeta = { ...meta };
+  dropEmptyMeta(m);
   m.uid = cur.metadata.uid!;
   m.creationTimestamp = cur.metadata.creationTimestamp!;
   m.resourceVersion = String(opts.liveRevision);
