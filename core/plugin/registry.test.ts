@@ -152,6 +152,22 @@ describe("config files", () => {
     expect(() => pluginConfig(schemaPlugin, { percentOfNodes: 1 })).toThrow('plugin "scheduler": config.percentOfNodes: unknown field');
     expect(() => pluginConfig(schemaPlugin, { profiles: [{ name: 3 }] })).toThrow('plugin "scheduler": config.profiles[0].name: must be string');
   });
+  test("defaults without validation (empty config) match ajv's useDefaults, nested ones included", () => {
+    const nested = plugin("nested", {
+      configSchema: {
+        properties: {
+          leader: { type: "object", default: {}, properties: { enabled: { type: "boolean", default: true }, lease: { type: "integer", default: 15 } } },
+          list: { type: "array", default: [{}], items: { type: "object", properties: { w: { type: "integer", default: 1 } } } },
+          absent: { type: "object", properties: { x: { type: "integer", default: 1 } } },
+        },
+      },
+    });
+    const fast = pluginConfig(nested, {});
+    expect(fast).toEqual({ leader: { enabled: true, lease: 15 }, list: [{ w: 1 }] });
+    // The validating path (a non-empty config) fills the same defaults.
+    expect(pluginConfig(nested, { absent: {} })).toEqual({ leader: { enabled: true, lease: 15 }, list: [{ w: 1 }], absent: { x: 1 } });
+  });
+
   test("the given config is not changed by defaulting", () => {
     const given = {};
     pluginConfig(schemaPlugin, given);
