@@ -12,7 +12,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ResourceTypeInit, TypeRegistry } from "./api/registry.ts";
+import { isApiError } from "./api/errors.ts";
+import { type ResourceType, type ResourceTypeInit, TypeRegistry } from "./api/registry.ts";
 import { logger } from "./log.ts";
 import { AdmissionChain } from "./server/admission.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
@@ -22,6 +23,7 @@ import { GarbageCollector } from "./server/garbage-collector.ts";
 import type { ServerDeps } from "./server/handlers/context.ts";
 import { NamespaceLifecycle } from "./server/namespace-lifecycle.ts";
 import { RestStorage } from "./server/rest-storage.ts";
+import { ServiceIpam } from "./server/service-ipam.ts";
 import { type Listening, runtimeName, serve } from "./server/serve.ts";
 import { defaultServices } from "./server/services.ts";
 import { SqliteStore, type SqliteStoreOptions } from "./store/sqlite-store.ts";
@@ -47,6 +49,8 @@ export interface KernelOptions {
   listen?: { host: string; port: number };
   store?: Omit<SqliteStoreOptions, "path">;
   plugins?: KernelPluginOptions;
+  /** Service ClusterIP range and NodePort range (defaults 10.96.0.0/12, 30000–32767). */
+  services?: { cidr?: string; nodePortRange?: [number, number] };
   /**
    * Run the kernel's own garbage collector and namespace finalizer. Default:
    * each runs only when no enabled plugin provides its capability
@@ -118,6 +122,12 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const storage = new RestStorage(versioned, services.schema, nsType, lifecycle);
   const deps: ServerDeps = { registry, store: versioned, storage, patch: services.patch, protobuf: services.protobuf };
   await lifecycle.bootstrap();
+  const ipam = new ServiceIpam(store, registry.get("", "v1", "services")!, {
+    ...(opts.services?.cidr ? { serviceCidr: opts.services.cidr } : {}),
+    ...(opts.services?.nodePortRange ? { nodePortRange: opts.services.nodePortRange } : {}),
+  });
+  await ipam.start();
+  storage.hooks.set("services", ipam);
   lifecycle.start();
   const crds = new CrdController(store, registry, crdType);
   crds.start();
@@ -149,7 +159,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       storage.admission = new AdmissionChain(host.container.resolveAll(Tokens.Admission));
     }
   } catch (e) {
-    await Promise.all([lifecycle.stop(), crds.stop(), gc.stop()]);
+    await Promise.all([lifecycle.stop(), crds.stop(), gc.stop(), ipam.stop()]);
     await store.close();
     throw e;
   }
@@ -168,6 +178,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       await events.flush();
       await kernel.listening?.stop();
       await lifecycle.stop();
+      await ipam.stop();
       await crds.stop();
       await gc.stop();
       await store.close();
@@ -183,6 +194,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       writeFileSync(kernel.kubeconfigPath, kubeconfig(kernel.url), { mode: 0o600 });
     }
   }
+  await ensureKubernetesService(storage, registry.get("", "v1", "services")!, ipam, kernel.listening?.port ?? 6443);
   informers.start();
   await host.start();
   pluginsStarted = true;
@@ -244,6 +256,37 @@ function extensionType(t: ResourceTypeInit): ResourceTypeInit {
       "x-kubernetes-group-version-kind": t.schema["x-kubernetes-group-version-kind"] ?? [{ group: t.group, version: t.version, kind: t.kind }],
     },
   };
+}
+
+/**
+ * The `kubernetes` Service in `default` (port 443, https) on the first
+ * address of the service range, as kube-apiserver keeps it. Created once;
+ * its target port follows the API's listen port.
+ */
+async function ensureKubernetesService(storage: RestStorage, type: ResourceType, ipam: ServiceIpam, port: number): Promise<void> {
+  const ip = ipam.allocator.kubernetesServiceIP;
+  const ctx = { fieldManager: "kube-apiserver", fieldValidation: "Ignore" as const, dryRun: false, warnings: [] };
+  try {
+    await storage.store.get(type, "default", "kubernetes");
+    return;
+  } catch (e) {
+    if (!isApiError(e, "NotFound")) throw e;
+  }
+  try {
+    await storage.create(
+      type,
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
+        spec: { type: "ClusterIP", clusterIP: ip, clusterIPs: [ip], ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: port }], sessionAffinity: "None" },
+      },
+      ctx,
+      { skipAdmission: true },
+    );
+  } catch (e) {
+    if (!isApiError(e, "AlreadyExists")) throw e;
+  }
 }
 
 /** An admin kubeconfig for this cluster. */

@@ -131,6 +131,24 @@ interface ServerFlags extends Common {
   memory?: boolean;
   historyRevisions?: number;
   historyAge?: number;
+  serviceCidr?: string;
+  serviceNodePortRange?: [number, number];
+}
+
+function portRange(v: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(v);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new InvalidArgumentError(`expected LOW-HIGH ports, got ${JSON.stringify(v)}`);
+  return [lo, hi];
+}
+
+function cidr(v: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) < 8 || Number(m[5]) > 30) {
+    throw new InvalidArgumentError(`expected an IPv4 CIDR from /8 to /30, got ${JSON.stringify(v)}`);
+  }
+  return v;
 }
 
 program
@@ -147,6 +165,8 @@ program
   .option("--memory", "keep everything in memory (nothing is written to the data dir but the kubeconfig)")
   .option("--history-revisions <n>", "most revisions kept for watch resumes and paged lists", positiveInt)
   .option("--history-age <seconds>", "oldest history kept, in seconds", positiveInt)
+  .option("--service-cidr <cidr>", "range Service ClusterIPs come from (default 10.96.0.0/12)", cidr)
+  .option("--service-node-port-range <low-high>", "range NodePorts come from (default 30000-32767)", portRange)
   .action(async (o: ServerFlags) => {
     const log = logger("cli");
     const { config, dataDir } = settings(o, ".skiff");
@@ -161,6 +181,10 @@ program
       listen,
       ...(o.memory ? { memory: true } : {}),
       store: { retention },
+      services: {
+        ...(o.serviceCidr ? { cidr: o.serviceCidr } : {}),
+        ...(o.serviceNodePortRange ? { nodePortRange: o.serviceNodePortRange } : {}),
+      },
       plugins: {
         available: (await availablePlugins(dataDir)).plugins,
         preset: o.preset ?? config.preset ?? "all-in-one",

@@ -10,6 +10,7 @@ import { ApiError, errors, type StatusCause } from "../api/errors.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../api/meta.ts";
 import type { ResourceType } from "../api/registry.ts";
 import type { Schema } from "../api/schema.ts";
+import { nowRfc3339 } from "../api/time.ts";
 import { deepEqual } from "../api/json.ts";
 import type { Store, StoredObject } from "../store/types.ts";
 import type { Admission, AdmissionRequest } from "../plugin/types.ts";
@@ -62,17 +63,32 @@ const NS_TYPE_KEY = "namespaces";
  */
 const RETRY = new ApiError({ reason: "Conflict", message: "the object changed while it was being admitted; retrying" });
 
-function nowRfc3339(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 function qualified(type: ResourceType, name: string) {
   return { resource: type.plural, group: type.group, name };
+}
+
+/**
+ * Per-kind work around the store write that is not validation: allocating
+ * values (Service IPs and NodePorts). `reserve` runs after validation and
+ * must be synchronous (for updates it runs inside the store's write); its
+ * reservation is committed once the write is stored and rolled back if it
+ * fails. `released` is told when an object is gone.
+ */
+export interface WriteHooks {
+  reserve?(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): Reservation | void;
+  released?(obj: KubeObject): void;
+}
+
+export interface Reservation {
+  commit(): void;
+  rollback(): void;
 }
 
 export class RestStorage {
   /** Plugins' admission steps; set by the kernel once plugins have registered. */
   admission: AdmissionChain | undefined;
+  /** By type key (`services`). */
+  readonly hooks = new Map<string, WriteHooks>();
 
   constructor(
     readonly store: Store,
@@ -89,7 +105,7 @@ export class RestStorage {
     type: ResourceType,
     body: KubeObject,
     ctx: WriteContext,
-    opts: { managedFields?: ManagedFieldsEntry[] } = {},
+    opts: { managedFields?: ManagedFieldsEntry[]; /** The kernel's own bootstrap objects. */ skipAdmission?: boolean } = {},
   ): Promise<StoredObject> {
     const obj = this.#admitBody(type, body, ctx);
     // As kube-apiserver: system fields first (a client's uid is replaced), so the
@@ -98,7 +114,7 @@ export class RestStorage {
     if (type.subresources.status && type.strategy.prepareForCreate === undefined) delete obj.status;
     type.strategy.prepareForCreate?.(obj);
     this.#default(type, obj);
-    const steps = this.admission?.for(type) ?? [];
+    const steps = opts.skipAdmission ? [] : (this.admission?.for(type) ?? []);
     const req = steps.length ? this.#admissionRequest("CREATE", type, obj, undefined, ctx) : undefined;
     if (req) {
       await this.admission!.mutate(steps, req);
@@ -106,9 +122,20 @@ export class RestStorage {
     }
     this.#validate(type, obj, undefined);
     if (req) await this.admission!.validate(steps, req);
-    if (type.namespaced) await this.#checkNamespaceOpen(obj.metadata.namespace ?? "", type);
+    // An active namespace (the cached, usual case) needs no check and no extra await.
+    const ns = obj.metadata.namespace ?? "";
+    if (type.namespaced && !this.namespaces?.isActive(ns)) await this.#checkNamespaceOpen(ns, type);
     obj.metadata.managedFields = opts.managedFields ?? this.#managed(type, undefined, obj, ctx);
-    return this.store.create(type, obj, { dryRun: ctx.dryRun, keepUid: true });
+    const reservation = this.hooks.get(type.key)?.reserve?.(obj, undefined, ctx.dryRun);
+    if (!reservation) return this.store.create(type, obj, { dryRun: ctx.dryRun, keepUid: true });
+    try {
+      const stored = await this.store.create(type, obj, { dryRun: ctx.dryRun, keepUid: true });
+      reservation.commit();
+      return stored;
+    } catch (e) {
+      reservation.rollback();
+      throw e;
+    }
   }
 
   // ---- update (PUT) ---------------------------------------------------------
@@ -127,7 +154,7 @@ export class RestStorage {
    * the proposed object inside the store's write transaction, then the kind's
    * strategy, validation and managedFields apply.
    */
-  mutate(
+  async mutate(
     type: ResourceType,
     namespace: string,
     name: string,
@@ -147,13 +174,31 @@ export class RestStorage {
     const scope = opts.scope ?? (ctx.subresource === "status" ? "status" : "main");
     const steps = this.admission?.for(type, ctx.subresource) ?? [];
     if (steps.length > 0) return this.#mutateAdmitted(type, namespace, name, next, ctx, opts, scope, steps);
-    return this.store.guaranteedUpdate(
-      type,
-      namespace,
-      name,
-      (cur) => this.#buildUpdate(type, cur, next(cur), ctx, opts, scope),
-      { dryRun: ctx.dryRun },
-    );
+    const hooks = this.hooks.get(type.key);
+    if (!hooks?.reserve) {
+      return this.store.guaranteedUpdate(type, namespace, name, (cur) => this.#buildUpdate(type, cur, next(cur), ctx, opts, scope), {
+        dryRun: ctx.dryRun,
+      });
+    }
+    let reservation: Reservation | void = undefined;
+    try {
+      const stored = await this.store.guaranteedUpdate(
+        type,
+        namespace,
+        name,
+        (cur) => {
+          const obj = this.#buildUpdate(type, cur, next(cur), ctx, opts, scope);
+          reservation = hooks.reserve!(obj, cur, ctx.dryRun);
+          return obj;
+        },
+        { dryRun: ctx.dryRun },
+      );
+      (reservation as Reservation | void)?.commit();
+      return stored;
+    } catch (e) {
+      (reservation as Reservation | void)?.rollback();
+      throw e;
+    }
   }
 
   /**
@@ -187,18 +232,24 @@ export class RestStorage {
       }
       await this.admission!.validate(steps, req);
       const admitted = obj;
+      const hooks = this.hooks.get(type.key);
+      let reservation: Reservation | void = undefined;
       try {
-        return await this.store.guaranteedUpdate(
+        const stored = await this.store.guaranteedUpdate(
           type,
           namespace,
           name,
           (now) => {
             if (now.metadata.resourceVersion !== live.object.metadata.resourceVersion) throw RETRY;
+            reservation = hooks?.reserve?.(admitted, live.object, ctx.dryRun);
             return admitted;
           },
           { dryRun: ctx.dryRun },
         );
+        (reservation as Reservation | void)?.commit();
+        return stored;
       } catch (e) {
+        (reservation as Reservation | void)?.rollback();
         if (e !== RETRY || attempt >= 10) throw e === RETRY ? errors.conflict(qualified(type, name)) : e;
       }
     }
@@ -293,7 +344,9 @@ export class RestStorage {
       ...(req.preconditions ? { preconditions: req.preconditions } : {}),
       ...(held ? { graceful: { gracePeriodSeconds: grace, finalizers } } : {}),
     });
-    return { object, gone: !held || (req.dryRun ? false : object.object.metadata.deletionTimestamp === undefined) };
+    const gone = !held || (req.dryRun ? false : object.object.metadata.deletionTimestamp === undefined);
+    if (gone && !req.dryRun) this.hooks.get(type.key)?.released?.(object.object);
+    return { object, gone };
   }
 
   /** Pods bound to a node get their grace period; everything else is deleted at once. */

@@ -80,6 +80,10 @@ class Bitmap {
   }
 }
 
+function needsNodePorts(spec: Spec | undefined): boolean {
+  return spec?.type === "NodePort" || spec?.type === "LoadBalancer";
+}
+
 export interface Reservation {
   commit(): void;
   rollback(): void;
@@ -100,6 +104,9 @@ export class ServiceAllocator {
   readonly #portBase: number;
   readonly #portRange: [number, number];
   readonly #random: () => number;
+  /** Which Service (uid) holds an IP / port, so a late release cannot free a value someone else took since. */
+  readonly #ipOwner = new Map<number, string>();
+  readonly #portOwner = new Map<number, string>();
 
   constructor(opts: ServiceAllocatorOptions = {}) {
     this.cidr = opts.serviceCidr ?? "10.96.0.0/12";
@@ -127,14 +134,24 @@ export class ServiceAllocator {
 
   /** Marks what the stored Services already hold. */
   rebuild(services: readonly KubeObject[]): void {
-    for (const s of services) {
-      for (const ip of this.#ipsOf(s.spec as Spec)) {
-        const i = this.#ipIndex(ip);
-        if (i !== undefined) this.#ips.set(i);
-      }
-      for (const p of (s.spec as Spec | undefined)?.ports ?? []) {
-        if (p.nodePort && this.#portIndex(p.nodePort) !== undefined) this.#ports.set(this.#portIndex(p.nodePort)!);
-      }
+    for (const s of services) this.observe(s);
+  }
+
+  /** Marks what one stored Service holds (start-up, and as its events arrive). */
+  observe(s: KubeObject): void {
+    const uid = s.metadata.uid ?? "";
+    for (const ip of this.#ipsOf(s.spec as Spec)) {
+      const i = this.#ipIndex(ip);
+      if (i === undefined) continue;
+      this.#ips.set(i);
+      this.#ipOwner.set(i, uid);
+    }
+    if (!needsNodePorts(s.spec as Spec | undefined)) return;
+    for (const p of (s.spec as Spec | undefined)?.ports ?? []) {
+      const i = p.nodePort ? this.#portIndex(p.nodePort) : undefined;
+      if (i === undefined) continue;
+      this.#ports.set(i);
+      this.#portOwner.set(i, uid);
     }
   }
 
@@ -199,7 +216,7 @@ export class ServiceAllocator {
 
     // ---- node ports
     const oldPorts = new Set((oldSpec.ports ?? []).map((p) => p.nodePort ?? 0).filter((n) => n > 0));
-    const needsPorts = spec.type === "NodePort" || spec.type === "LoadBalancer";
+    const needsPorts = needsNodePorts(spec);
     if (needsPorts) {
       (spec.ports ?? []).forEach((p, k) => {
         const field = `spec.ports[${k}].nodePort`;
@@ -236,36 +253,58 @@ export class ServiceAllocator {
 
     if (causes.length) throw invalid(name, causes);
     if (dryRun) return NOOP;
+    const uid = obj.metadata.uid ?? "";
     // Take now (so concurrent creates cannot be handed the same values), release old on commit.
-    for (const i of takenIps) this.#ips.set(i);
-    for (const i of takenPorts) this.#ports.set(i);
+    for (const i of takenIps) {
+      this.#ips.set(i);
+      this.#ipOwner.set(i, uid);
+    }
+    for (const i of takenPorts) {
+      this.#ports.set(i);
+      this.#portOwner.set(i, uid);
+    }
     let done = false;
     return {
       commit: () => {
         if (done) return;
         done = true;
-        for (const i of releaseIps) this.#ips.clear(i);
-        for (const i of releasePorts) this.#ports.clear(i);
+        for (const i of releaseIps) this.#releaseIp(i, uid);
+        for (const i of releasePorts) this.#releasePort(i, uid);
       },
       rollback: () => {
         if (done) return;
         done = true;
-        for (const i of takenIps) this.#ips.clear(i);
-        for (const i of takenPorts) this.#ports.clear(i);
+        for (const i of takenIps) this.#releaseIp(i, uid);
+        for (const i of takenPorts) this.#releasePort(i, uid);
       },
     };
   }
 
-  /** Frees what a deleted Service held. */
+  #releaseIp(i: number, uid: string): void {
+    const owner = this.#ipOwner.get(i);
+    if (owner !== undefined && owner !== uid) return;
+    this.#ips.clear(i);
+    this.#ipOwner.delete(i);
+  }
+
+  #releasePort(i: number, uid: string): void {
+    const owner = this.#portOwner.get(i);
+    if (owner !== undefined && owner !== uid) return;
+    this.#ports.clear(i);
+    this.#portOwner.delete(i);
+  }
+
+  /** Frees what a deleted Service held (only what it still owns: releasing twice is harmless). */
   release(obj: KubeObject): void {
     const spec = (obj.spec ?? {}) as Spec;
+    const uid = obj.metadata.uid ?? "";
     for (const ip of this.#ipsOf(spec)) {
       const i = this.#ipIndex(ip);
-      if (i !== undefined && i !== 0 && i !== this.#ips.size - 1) this.#ips.clear(i);
+      if (i !== undefined && i !== 0 && i !== this.#ips.size - 1) this.#releaseIp(i, uid);
     }
     for (const p of spec.ports ?? []) {
       const i = p.nodePort ? this.#portIndex(p.nodePort) : undefined;
-      if (i !== undefined) this.#ports.clear(i);
+      if (i !== undefined) this.#releasePort(i, uid);
     }
   }
 
