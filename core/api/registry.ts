@@ -141,8 +141,9 @@ export function defineType(init: ResourceTypeInit): ResourceType {
 /** Values of every selectable field of `type` for `obj` (absent fields are omitted). */
 export function selectableFieldValues(type: ResourceType, obj: KubeObject): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [field, get] of Object.entries(type.selectableFields)) {
-    const v = get(obj);
+  const fields = type.selectableFields;
+  for (const field of Object.keys(fields)) {
+    const v = (fields[field] as FieldGetter)(obj);
     if (v !== undefined) out[field] = v;
   }
   return out;

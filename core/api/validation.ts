@@ -215,7 +215,8 @@ export function validateLabels(labels: unknown, fieldPath: string): StatusCause[
   if (labels === undefined || labels === null) return [];
   if (!isPlainObject(labels)) return [fieldInvalid(fieldPath, labels, "must be an object")];
   const causes: StatusCause[] = [];
-  for (const [k, v] of Object.entries(labels)) {
+  for (const k of Object.keys(labels)) {
+    const v = labels[k];
     for (const m of isQualifiedName(k)) causes.push(fieldInvalid(fieldPath, k, m));
     if (typeof v !== "string") {
       causes.push(fieldInvalid(fieldPath, v, "must be a string"));

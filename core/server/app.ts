@@ -14,7 +14,7 @@ import { watchObjects } from "./handlers/watch.ts";
 import { createObject, patchObject, updateObject } from "./handlers/write.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { OpenApi } from "./openapi.ts";
-import { parseResourcePath, queryBool, resolveType } from "./request.ts";
+import { parseResourcePath, queryBool, queryOf, resolveType } from "./request.ts";
 import { json, jsonText, statusResponse } from "./respond.ts";
 
 export const VERSION_INFO = {
@@ -126,8 +126,7 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
     const path = parseResourcePath(group, version, rest);
     if (!path) throw errors.notFoundPath();
     const type = resolveType(deps.registry, path);
-    const url = new URL(req.url);
-    const ctx: HandlerContext = { deps, type, path, req, query: url.searchParams, namespace: path.namespace ?? "" };
+    const ctx: HandlerContext = { deps, type, path, req, query: queryOf(req.url), namespace: path.namespace ?? "" };
     const label = { verb: "", group, version, resource: path.resource, subresource: path.subresource ?? "" };
     const started = performance.now();
     const finish = (r: Response): Response => {

@@ -26,23 +26,42 @@ export interface ResourcePath {
  * when the shape is not a resource path.
  */
 export function parseResourcePath(group: string, version: string, rest: string[]): ResourcePath | undefined {
-  let segs: string[];
-  try {
-    segs = rest.filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
-  } catch {
-    return undefined; // a malformed %-escape: no such resource
+  const segs: string[] = [];
+  for (const s of rest) {
+    if (s.length === 0) continue;
+    if (!s.includes("%")) {
+      segs.push(s); // nothing to decode (the usual case)
+      continue;
+    }
+    try {
+      segs.push(decodeURIComponent(s));
+    } catch {
+      return undefined; // a malformed %-escape: no such resource
+    }
   }
   if (segs.length === 0) return undefined;
   // `/namespaces/<name>/status|finalize` is a subresource of the namespace itself.
   const nsSub = segs[0] === "namespaces" && segs.length === 3 && (segs[2] === "status" || segs[2] === "finalize");
-  if (segs[0] === "namespaces" && segs.length >= 3 && !nsSub) {
-    const [, ns, resource, name, subresource, ...extra] = segs;
-    if (extra.length > 0) return undefined;
-    return { group, version, namespace: ns!, resource: resource!, ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) };
-  }
-  const [resource, name, subresource, ...extra] = segs;
-  if (extra.length > 0) return undefined;
-  return { group, version, resource: resource!, ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) };
+  const scoped = segs[0] === "namespaces" && segs.length >= 3 && !nsSub;
+  const at = scoped ? 2 : 0;
+  if (segs.length > at + 3) return undefined;
+  const out: ResourcePath = scoped ? { group, version, namespace: segs[1]!, resource: segs[2]! } : { group, version, resource: segs[0]! };
+  const name = segs[at + 1];
+  const subresource = segs[at + 2];
+  if (name) out.name = name;
+  if (subresource) out.subresource = subresource;
+  return out;
+}
+
+/** The query of a request URL (a serialized URL, as `Request.url` is), without parsing the rest of it. */
+export function queryOf(url: string): URLSearchParams {
+  // In a serialized URL the first "#" starts the fragment and the first "?" before it the query.
+  const hash = url.indexOf("#");
+  const end = hash < 0 ? url.length : hash;
+  const q = url.indexOf("?");
+  if (q < 0 || q > end) return new URLSearchParams();
+  // Keeps the "?": the constructor drops exactly one, so "??a" reads as URL's searchParams reads it.
+  return new URLSearchParams(url.slice(q, end));
 }
 
 /** The registered type for a path, or a 404 shaped like kube-apiserver's. */

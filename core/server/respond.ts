@@ -28,7 +28,8 @@ export type Representation = "object" | "table" | "partial";
 
 /** Picks the first representation in the Accept list that we serve (Table, PartialObjectMetadata, or plain JSON). */
 export function negotiate(accept: string | null | undefined): Representation {
-  if (!accept) return "object";
+  // Only an `as=` parameter asks for anything but the object itself.
+  if (!accept || !accept.includes("as=")) return "object";
   for (const part of accept.split(",")) {
     const params = new Map<string, string>();
     const [mt, ...rest] = part.split(";").map((x) => x.trim());

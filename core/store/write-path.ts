@@ -8,7 +8,9 @@ import { errors } from "../api/errors.ts";
 import type { KubeObject, ObjectMeta } from "../api/meta.ts";
 import { type ResourceType, selectableFieldValues } from "../api/registry.ts";
 import { deepEqual } from "../api/json.ts";
+import { nowRfc3339 } from "../api/time.ts";
 import { MAX_OBJECT_BYTES, validateObjectMeta } from "../api/validation.ts";
+import { stringifyObject } from "./object-json.ts";
 
 /** What lists and watches filter on, stored beside each version. */
 export interface Sel {
@@ -30,10 +32,6 @@ export function generateName(base: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(5));
   for (const b of bytes) out += NAME_CHARS[b % NAME_CHARS.length];
   return out;
-}
-
-function nowRfc3339(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function assertObject(type: ResourceType, obj: unknown): asserts obj is KubeObject {
@@ -190,7 +188,7 @@ export function markDeleted(
 
 /** The object's JSON; TooLarge when over the stored-object limit. */
 export function finalizeObject(type: ResourceType, o: KubeObject): string {
-  const raw = JSON.stringify(o);
+  const raw = stringifyObject(o);
   if (raw.length * 3 > MAX_OBJECT_BYTES) {
     const bytes = Buffer.byteLength(raw, "utf8");
     if (bytes > MAX_OBJECT_BYTES) {

@@ -158,22 +158,23 @@ function render(root: string, p: Path | undefined): string {
 /** Rewrites every quantity below `value` (in place) to canonical form; returns the unparsable ones. */
 export function canonicalizeQuantities(schema: Schema, value: unknown, path = ""): QuantityIssue[] {
   const issues: QuantityIssue[] = [];
-  const fix = (v: unknown, at: Path): unknown => {
+  // A value's path is built only when it is reported or walked into.
+  const fix = (v: unknown, parent: Path | undefined, key: string | number, mapValue: boolean): unknown => {
     if (typeof v !== "string" && typeof v !== "number") return v;
     const c = canonicalQuantity(v);
     if (typeof c === "string") return c;
-    issues.push({ field: render(path, at), value: v, error: c.error });
+    issues.push({ field: render(path, { parent, key, mapValue }), value: v, error: c.error });
     return v;
   };
   const visit = (s: Schema, v: unknown, at: Path | undefined): void => {
     if (Array.isArray(v)) {
       const item = nodeOf(s).items;
       if (!item || (!item.quantity && !mayHoldQuantities(item.schema))) return;
-      v.forEach((x, i) => {
-        const ip: Path = { parent: at, key: i, mapValue: false };
-        if (item.quantity) v[i] = fix(x, ip);
-        else visit(item.schema, x, ip);
-      });
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) continue; // a hole, which forEach skipped
+        if (item.quantity) v[i] = fix(v[i], at, i, false);
+        else visit(item.schema, v[i], { parent: at, key: i, mapValue: false });
+      }
       return;
     }
     const o = asObj(v);
@@ -184,9 +185,8 @@ export function canonicalizeQuantities(schema: Schema, value: unknown, path = ""
       const c = n.props.get(k) ?? (k in Object.prototype ? wrap(childSchema(s, k)) : n.additional);
       if (!c) continue;
       if (!c.quantity && !mayHoldQuantities(c.schema)) continue;
-      const kp: Path = { parent: at, key: k, mapValue: n.mapLike };
-      if (c.quantity) o[k] = fix(o[k], kp);
-      else visit(c.schema, o[k], kp);
+      if (c.quantity) o[k] = fix(o[k], at, k, n.mapLike);
+      else visit(c.schema, o[k], { parent: at, key: k, mapValue: n.mapLike });
     }
   };
   visit(schema, value, undefined);

@@ -29,33 +29,44 @@ export function asNum(v: unknown): number | undefined {
 
 /** Reads `a.b.c` below `root`; undefined when any step is missing or not an object. */
 export function getPath(root: unknown, ...path: string[]): unknown {
+  return walk(root, path);
+}
+
+function walk(root: unknown, path: string[]): unknown {
   let cur: unknown = root;
-  for (const p of path) {
+  for (let i = 0; i < path.length; i++) {
     const o = asObj(cur);
     if (!o) return undefined;
-    cur = o[p];
+    cur = o[path[i] as string];
   }
   return cur;
 }
 
 /** String at a path, or "" (what Go's zero value would print). */
 export function strAt(root: unknown, ...path: string[]): string {
-  return asStr(getPath(root, ...path)) ?? "";
+  return asStr(walk(root, path)) ?? "";
 }
 
 /** Number at a path, or 0. */
 export function numAt(root: unknown, ...path: string[]): number {
-  return asNum(getPath(root, ...path)) ?? 0;
+  return asNum(walk(root, path)) ?? 0;
 }
 
 /** Array at a path, or []. */
 export function arrAt(root: unknown, ...path: string[]): unknown[] {
-  return asArr(getPath(root, ...path));
+  return asArr(walk(root, path));
 }
 
 /** Objects in the array at a path (non-objects skipped, original indices lost). */
 export function objsAt(root: unknown, ...path: string[]): JsonObject[] {
-  return arrAt(root, ...path).map(asObj).filter((o): o is JsonObject => o !== undefined);
+  const arr = walk(root, path);
+  const out: JsonObject[] = [];
+  if (!Array.isArray(arr)) return out;
+  for (let i = 0; i < arr.length; i++) {
+    const o = asObj(arr[i]);
+    if (o) out.push(o);
+  }
+  return out;
 }
 
 /**

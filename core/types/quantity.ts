@@ -164,10 +164,20 @@ function formatQuantityUncached(q: Quantity): string {
   return `${mantissa}${DECIMAL_BY_EXP.get(exp) ?? ""}`;
 }
 
+/** Canonical texts by input text, as PARSED (formatting a bigint costs more than the lookup). */
+const CANONICAL = new Map<string, string | { error: string }>();
+
 /** Parses and re-serializes; the error message when unparsable. */
 export function canonicalQuantity(input: string | number): string | { error: string } {
-  const q = parseQuantity(input);
-  return "error" in q ? q : formatQuantity(q);
+  const s = typeof input === "number" ? String(input) : input;
+  let c = CANONICAL.get(s);
+  if (c === undefined) {
+    const q = parseQuantity(s);
+    c = "error" in q ? q : formatQuantity(q);
+    if (CANONICAL.size >= PARSED_MAX) CANONICAL.clear();
+    CANONICAL.set(s, c);
+  }
+  return c;
 }
 
 /** Rounds up to milli precision (SetDefaults_ResourceList's RoundUp(-3)). */

@@ -7,6 +7,7 @@ import { ApiError, errors } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { ResourceType, ScaleSubresource } from "../../api/registry.ts";
 import { labelSelectorFromObject } from "../../api/selectors.ts";
+import { nowRfc3339 } from "../../api/time.ts";
 import { decodeBody, mediaType, parseJson, readBody } from "../request.ts";
 import { json } from "../respond.ts";
 import type { HandlerContext } from "./context.ts";
@@ -148,7 +149,7 @@ export async function bindPod(ctx: HandlerContext): Promise<Response> {
       spec.nodeName = target;
       const status = (pod.status ??= {}) as { conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[] };
       const conds = (status.conditions ??= []);
-      const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const now = nowRfc3339();
       const existing = conds.find((c) => c.type === "PodScheduled");
       if (existing) {
         if (existing.status !== "True") existing.lastTransitionTime = now;

@@ -5,6 +5,7 @@
 import { errors } from "../../api/errors.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../../api/meta.ts";
 import type { ResourceType } from "../../api/registry.ts";
+import { nowRfc3339 } from "../../api/time.ts";
 import type { StoredObject } from "../../store/types.ts";
 import { mediaType, parseJson, parseYamlBody, queryBool, readBody, readDecoded } from "../request.ts";
 import { jsonText, warningHeader } from "../respond.ts";
@@ -163,7 +164,7 @@ async function applyPatch(ctx: HandlerContext, wctx: WriteContext, patch: unknow
     throw errors.badRequest("apiVersion and kind must be set in an apply patch");
   }
   const force = queryBool(ctx.query, "force");
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const now = nowRfc3339();
   const args = {
     schema: type.schema,
     manager: wctx.fieldManager,

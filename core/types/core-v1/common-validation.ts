@@ -98,7 +98,8 @@ export function validateResourceList(list: unknown, field: string, opts: { check
   const o = asObj(list);
   if (!o) return [];
   const causes: StatusCause[] = [];
-  for (const [name, raw] of Object.entries(o)) {
+  for (const name of Object.keys(o)) {
+    const raw = o[name];
     const fp = `${field}[${name}]`;
     if (opts.checkNames) causes.push(...validateResourceName(name, fp));
     if (typeof raw !== "string" && typeof raw !== "number") {

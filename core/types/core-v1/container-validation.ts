@@ -181,7 +181,9 @@ function validateResources(res: unknown, path: string): StatusCause[] {
   ];
   if (causes.length) return causes;
   const limits = asObj(r.limits) ?? {};
-  for (const [name, raw] of Object.entries(asObj(r.requests) ?? {})) {
+  const requests = asObj(r.requests) ?? {};
+  for (const name of Object.keys(requests)) {
+    const raw = requests[name];
     const limRaw = limits[name];
     if (limRaw === undefined) continue;
     const req = parseQuantity(raw as string | number);

@@ -20,7 +20,8 @@ const ROUNDED = new Map<string | number, string | null>();
 function defaultResourceList(list: unknown): void {
   const o = asObj(list);
   if (!o) return;
-  for (const [k, v] of Object.entries(o)) {
+  for (const k of Object.keys(o)) {
+    const v = o[k];
     if (typeof v !== "string" && typeof v !== "number") continue;
     let out = ROUNDED.get(v);
     if (out === undefined) {
@@ -183,7 +184,7 @@ export function defaultPod(pod: JsonObject): void {
       const limits = asObj(res?.limits);
       if (!res || !limits) continue;
       const requests = ensureObj(res, "requests");
-      for (const [k, v] of Object.entries(limits)) if (requests[k] === undefined) requests[k] = v;
+      for (const k of Object.keys(limits)) if (requests[k] === undefined) requests[k] = limits[k];
     }
   }
   if (isNil(spec.enableServiceLinks)) spec.enableServiceLinks = true;
@@ -199,8 +200,9 @@ const QOS_RESOURCES = ["cpu", "memory"];
 function sumInto(acc: Map<string, Quantity>, list: unknown, found?: Set<string>): void {
   const o = asObj(list);
   if (!o) return;
-  for (const [name, raw] of Object.entries(o)) {
+  for (const name of Object.keys(o)) {
     if (!QOS_RESOURCES.includes(name)) continue;
+    const raw = o[name];
     if (typeof raw !== "string" && typeof raw !== "number") continue;
     const q = parseQuantity(raw);
     if ("error" in q || q.nanos <= 0n) continue;

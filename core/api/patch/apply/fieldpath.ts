@@ -25,6 +25,8 @@ export function fieldPE(name: string): PathElement {
 
 /** A map-list key; fields are sorted by name, like upstream's KeyByFields. */
 export function keyPE(fields: Array<[string, unknown]>): PathElement {
+  // One key (the usual `name`) needs no sorted copy; `fields` is never changed after.
+  if (fields.length < 2) return { kind: "key", fields };
   return { kind: "key", fields: [...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
 }
 
@@ -41,15 +43,22 @@ export function peToString(pe: PathElement): string {
     default: {
       let id = encoded.get(pe);
       if (id === undefined) {
-        id =
-          pe.kind === "key"
-            ? `k:{${pe.fields.map(([n, v]) => `${JSON.stringify(n)}:${canonicalJson(v)}`).join(",")}}`
-            : `v:${canonicalJson(pe.value)}`;
+        id = pe.kind === "key" ? keyId(pe.fields) : `v:${canonicalJson(pe.value)}`;
         encoded.set(pe, id);
       }
       return id;
     }
   }
+}
+
+/** `k:{"name":"web"}`: the spelling of a key element (a loop: this runs for every map-list item of every write). */
+function keyId(fields: Array<[string, unknown]>): string {
+  let id = "k:{";
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as [string, unknown];
+    id += (i > 0 ? "," : "") + JSON.stringify(f[0]) + ":" + canonicalJson(f[1]);
+  }
+  return id + "}";
 }
 
 /** Parses a `fieldsV1` key back into a path element. */

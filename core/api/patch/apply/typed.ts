@@ -93,6 +93,17 @@ function typed(s: Schema): Typed {
   return t;
 }
 
+/**
+ * What a walk over an object with schema `s` needs to resolve each member
+ * without allocating: the declared members (shared: do not modify) and the
+ * map value schema for the rest (`memberOf` in bulk).
+ */
+export function objectMembers(s: Schema | undefined): { declared: ReadonlyMap<string, Member> | undefined; additional: Schema | undefined } {
+  return s ? typed(s) : NO_MEMBERS;
+}
+
+const NO_MEMBERS = Object.freeze({ declared: undefined, additional: undefined });
+
 /** Member `name` of an object with schema `s`. Declared members are shared: do not modify. */
 export function memberOf(s: Schema | undefined, name: string): Member {
   if (s) {
@@ -175,6 +186,7 @@ export function indexItems(t: ListType, list: unknown[], side: string): IndexedI
 
 /** The first item of each identity. */
 export function dedupeById<T extends { id: string }>(items: T[]): T[] {
+  if (items.length < 2) return items;
   const seen = new Set<string>();
   return items.filter(({ id }) => (seen.has(id) ? false : (seen.add(id), true)));
 }
