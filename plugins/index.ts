@@ -5,9 +5,20 @@
  * from `<dataDir>/plugins` next to these.
  */
 import type { Plugin } from "../core/plugin/types.ts";
-import { controllerPlugins } from "./controllers/index.ts";
 import scheduler from "./scheduler/index.ts";
+import { fakeRuntimePlugin } from "../runtime-adapters/fake/index.ts";
+import { processRuntimePlugin } from "../runtime-adapters/process/index.ts";
+import { createNodeLifecyclePlugin } from "./controllers/node-lifecycle/index.ts";
+import { nodeAgentPlugin } from "./node-agent/index.ts";
+import { controllerPlugins } from "./controllers/index.ts";
 
 export function builtinPlugins(): Plugin<never>[] {
-  return [scheduler as Plugin<never>, ...controllerPlugins()];
+  return [
+    scheduler as Plugin<never>,
+    ...controllerPlugins(),
+    createNodeLifecyclePlugin() as Plugin<never>,
+    nodeAgentPlugin() as Plugin<never>,
+    processRuntimePlugin() as Plugin<never>,
+    fakeRuntimePlugin() as Plugin<never>,
+  ];
 }

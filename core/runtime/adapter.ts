@@ -17,6 +17,9 @@
  * `cri-log.ts`); the agent reads that file for `kubectl logs`. A container
  * that never wrote anything may have no file.
  *
+ * Objects returned are snapshots the caller may keep but must not change
+ * (an adapter may share nested maps such as labels between snapshots).
+ *
  * Idempotency, as CRI: stopping or removing something already stopped or
  * gone succeeds; `*Status` of an unknown id is `null`. Every method may be
  * called concurrently for different ids; calls for the same id are
@@ -42,6 +45,12 @@ export interface RuntimeCapabilities {
   events: boolean;
   /** Sandboxes and containers outlive the adapter's process (re-adoption after an agent restart). */
   persistent: boolean;
+  /**
+   * Images are pulled and supply the entrypoint. False (the process runtime):
+   * nothing is pulled, so a container without `command`/`args` cannot run and
+   * the agent reports that instead of creating a sandbox.
+   */
+  images: boolean;
 }
 
 export interface PortMapping {

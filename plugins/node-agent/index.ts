@@ -1,0 +1,106 @@
+/**
+ * @module The node agent plugin (`node-agent`), Skiff's kubelet: registers
+ * the node (or the runtime's simulated nodes), renews its Lease, runs the
+ * pods bound to it through the RuntimeAdapter named by `--runtime`, reports
+ * their status, and serves logs, exec and port-forward on its own endpoint.
+ * See README.md.
+ */
+import { Tokens } from "../../core/plugin/tokens.ts";
+import type { Plugin } from "../../core/plugin/types.ts";
+import { DEFAULT_AGENT_CONFIG, NodeAgent, type NodeAgentConfig } from "./agent.ts";
+import { AgentServer } from "./server.ts";
+
+export { NodeAgent, type NodeAgentConfig } from "./agent.ts";
+export { AgentServer } from "./server.ts";
+
+export const NAME = "node-agent";
+
+const d = DEFAULT_AGENT_CONFIG;
+
+const configSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    rootDir: { type: "string" },
+    maxPods: { type: "integer", minimum: 1, default: d.maxPods },
+    workers: { type: "integer", minimum: 1, maximum: 256, default: d.workers },
+    leaseDurationSeconds: { type: "integer", minimum: 1, default: d.leaseDurationSeconds },
+    nodeStatusUpdateSeconds: { type: "number", exclusiveMinimum: 0, default: d.nodeStatusUpdateSeconds },
+    nodeStatusReportSeconds: { type: "number", exclusiveMinimum: 0, default: d.nodeStatusReportSeconds },
+    relistSeconds: { type: "number", exclusiveMinimum: 0, default: d.relistSeconds },
+    backoff: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        initialSeconds: { type: "number", exclusiveMinimum: 0, default: d.backoff.initialSeconds },
+        maxSeconds: { type: "number", exclusiveMinimum: 0, default: d.backoff.maxSeconds },
+      },
+      default: {},
+    },
+    stopPodsOnExit: { enum: ["auto", "always", "never"], default: d.stopPodsOnExit },
+    normalEvents: { enum: ["auto", "on", "off"], default: d.normalEvents },
+    nodeIP: { type: "string" },
+    labels: { type: "object", additionalProperties: { type: "string" }, default: {} },
+    taints: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["key", "effect"],
+        additionalProperties: false,
+        properties: { key: { type: "string" }, value: { type: "string" }, effect: { enum: ["NoSchedule", "PreferNoSchedule", "NoExecute"] } },
+      },
+      default: [],
+    },
+    containerLogMaxBytes: { type: "integer", minimum: 1024, default: d.containerLogMaxBytes },
+    containerLogMaxFiles: { type: "integer", minimum: 1, default: d.containerLogMaxFiles },
+    statusConcurrency: { type: "integer", minimum: 1, default: d.statusConcurrency },
+    server: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        enabled: { type: "boolean", default: d.server.enabled },
+        address: { type: "string", default: d.server.address },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: d.server.port },
+        token: { type: "string" },
+      },
+      default: {},
+    },
+  },
+};
+
+/** A fresh node agent plugin (each kernel gets its own instance). */
+export function nodeAgentPlugin(): Plugin<NodeAgentConfig> {
+  let agent: NodeAgent | undefined;
+  let server: AgentServer | undefined;
+  return {
+    manifest: {
+      name: NAME,
+      version: "0.1.0",
+      description: "The node agent (kubelet): runs the pods bound to this node through a runtime adapter",
+      roles: ["agent"],
+      provides: ["node-agent"],
+      requires: ["runtime"],
+      configSchema,
+    },
+    async start(ctx) {
+      const c = ctx.container;
+      const want = c.isRegistered(Tokens.RuntimeName, true) ? c.resolve(Tokens.RuntimeName) : "process";
+      const adapters = c.isRegistered(Tokens.RuntimeAdapter, true) ? c.resolveAll(Tokens.RuntimeAdapter) : [];
+      const runtime = adapters.find((a) => a.name === want);
+      if (!runtime) throw new Error(`no runtime adapter named "${want}" is registered (registered: ${adapters.map((a) => a.name).join(", ") || "none"})`);
+      const dataDir = c.isRegistered(Tokens.DataDir, true) ? c.resolve(Tokens.DataDir) : undefined;
+      agent = new NodeAgent(ctx, runtime, { ...(dataDir ? { dataDir } : {}), ...(ctx.nodeName ? { nodeName: ctx.nodeName } : {}) });
+      if (ctx.config.server.enabled) {
+        server = new AgentServer(agent, ctx.config.server, ctx.log);
+        agent.setPort(await server.start());
+      }
+      await agent.start();
+    },
+    async stop() {
+      await server?.stop();
+      server = undefined;
+      await agent?.stop();
+      agent = undefined;
+    },
+  };
+}
