@@ -21,7 +21,7 @@ import { httpClient } from "../client/fetch-client.ts";
 import { SharedInformerFactory } from "../client/informer.ts";
 import { createKernel, selectPlugins } from "../kernel.ts";
 import { logger } from "../log.ts";
-import { loadConfig, PRESETS, type PresetName, saveConfig, type SkiffConfig } from "../plugin/config.ts";
+import { loadConfig, type PluginSettings, PRESETS, type PresetName, saveConfig, type SkiffConfig } from "../plugin/config.ts";
 import { PluginHost } from "../plugin/host.ts";
 import { installPlugin, loadInstalled, uninstallPlugin } from "../plugin/loader.ts";
 import { enabledPlugins } from "../plugin/presets.ts";
@@ -88,6 +88,13 @@ async function availablePlugins(dataDir: string): Promise<{ plugins: Plugin<neve
   return { plugins: reg.all(), packages };
 }
 
+/** `--fake-nodes N`: the fake runtime plugin's `nodes` setting. */
+function fakeNodes(settings: Record<string, PluginSettings>, n: number | undefined): Record<string, PluginSettings> {
+  if (n === undefined) return settings;
+  const cur = settings["runtime-fake"] ?? {};
+  return { ...settings, "runtime-fake": { ...cur, config: { ...cur.config, nodes: n } } };
+}
+
 /** Logs failures nobody awaited instead of dying: one plugin's bug must not stop the kernel. */
 function keepRunningOnStrayErrors(): void {
   const log = logger("process");
@@ -133,6 +140,7 @@ interface ServerFlags extends Common {
   historyAge?: number;
   serviceCidr?: string;
   serviceNodePortRange?: [number, number];
+  fakeNodes?: number;
 }
 
 function portRange(v: string): [number, number] {
@@ -165,6 +173,7 @@ program
   .option("--memory", "keep everything in memory (nothing is written to the data dir but the kubeconfig)")
   .option("--history-revisions <n>", "most revisions kept for watch resumes and paged lists", positiveInt)
   .option("--history-age <seconds>", "oldest history kept, in seconds", positiveInt)
+  .option("--fake-nodes <n>", "simulate N nodes with the fake runtime (implies --runtime fake), for scale tests", positiveInt)
   .option("--service-cidr <cidr>", "range Service ClusterIPs come from (default 10.96.0.0/12)", cidr)
   .option("--service-node-port-range <low-high>", "range NodePorts come from (default 30000-32767)", portRange)
   .action(async (o: ServerFlags) => {
@@ -188,10 +197,10 @@ program
       plugins: {
         available: (await availablePlugins(dataDir)).plugins,
         preset: o.preset ?? config.preset ?? "all-in-one",
-        settings: config.plugins ?? {},
+        settings: fakeNodes(config.plugins ?? {}, o.fakeNodes),
         ...(o.enable ? { enable: o.enable } : {}),
         ...(o.disable ? { disable: o.disable } : {}),
-        runtime: o.runtime ?? config.runtime ?? "process",
+        runtime: o.fakeNodes !== undefined ? "fake" : (o.runtime ?? config.runtime ?? "process"),
         nodeName: o.nodeName ?? config.nodeName ?? defaultNodeName(),
       },
     });

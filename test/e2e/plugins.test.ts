@@ -170,3 +170,20 @@ describeWith("replacing the default scheduler with an example plugin", haveKubec
     expect(k.k(["describe", "pod", "p1"])).toMatch(/Scheduled\s+.*Successfully assigned default\/p1 to node-[ab] by simple-scheduler/);
   });
 });
+
+describeWith("skiff server --fake-nodes", haveKubectl(), "kubectl", () => {
+  let server: TestServer | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+  test("registers N Ready simulated nodes", async () => {
+    server = await startServer("bun", ["--fake-nodes", "3"]);
+    const k = server;
+    const names = await until("3 Ready nodes", () => {
+      const out = k.kubectl(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"]).out.trim();
+      const lines = out ? out.split("\n") : [];
+      return lines.filter((l) => l.endsWith(" True")).length === 3 ? lines.map((l) => l.split(" ")[0]) : undefined;
+    });
+    expect(names.sort()).toEqual(["fake-node-0", "fake-node-1", "fake-node-2"]);
+  });
+});
