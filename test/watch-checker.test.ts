@@ -112,7 +112,7 @@ async function watcherLoop(store: SqliteStore, spec: WatcherSpec, segments: Segm
         if (b === null) break;
         for (const e of b) seg.events.push({ type: e.type, rev: e.revision, raw: e.raw });
         if (rnd(3) === 0) await tick();
-        if (rnd(12) === 0) await sleep(60); // a stalled consumer: gets cut off
+        if (rnd(12) === 0) await sleep(150); // a stalled consumer: gets cut off (long enough for > maxWatchQueue events, even on a loaded machine)
       }
       from = w.lastRevision;
       w.close();
