@@ -198,14 +198,11 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
     expect(reply).toContain(`hello from ${name}`);
   });
 
-  test("kubectl logs -f, exec and port-forward (when the API server routes them to the agent)", async () => {
+  // TODO(issue 7): the API server does not route pods/log, pods/exec and pods/portforward to the
+  // agent yet (spec in plugins/node-agent/README.md); the agent side is tested above.
+  test.todo("kubectl logs -f, exec and port-forward through the API server", async () => {
     const web = (json(s.k(["get", "pods", "-l", "app=web", "-o", "json"])).items as any[])[0];
     const name = web.metadata.name as string;
-    const probe = await fetch(`${s.url}/api/v1/namespaces/default/pods/${name}/log`);
-    if (probe.status === 404 && (await probe.text()).includes("could not find the requested resource")) {
-      process.stderr.write("SKIPPED kubectl logs/exec/port-forward: the API server does not route pods/log, pods/exec, pods/portforward yet (see plugins/node-agent/README.md)\n");
-      return;
-    }
     expect(s.k(["logs", name]).startsWith(`listening as ${name}\n`)).toBe(true);
     const ex = s.kubectl(["exec", name, "--", "sh", "-c", "echo hi; exit 7"]);
     expect(ex.out).toBe("hi\n");
