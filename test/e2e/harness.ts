@@ -129,3 +129,22 @@ export async function startServer(runtime: Runtime = "bun", extraArgs: string[] 
 export function haveKubectl(): boolean {
   return spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
 }
+
+/**
+ * Polls `fn` until it returns something other than undefined or false (a
+ * throw counts as not yet), or fails after `ms` naming `what` and the last error.
+ */
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
-import { haveKubectl, ROOT, startServer, tempDir, type TestServer } from "./harness.ts";
+import { haveKubectl, ROOT, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
 setDefaultTimeout(60_000);
@@ -79,20 +79,6 @@ describeWith("node agents as processes (process runtime)", haveKubectl() && root
     await exited;
   }
 
-  async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== undefined && v !== false) return v as T;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-      await sleep(250);
-    }
-  }
 
   const readyNodes = (): string[] =>
     (json(s.k(["get", "nodes", "-o", "json"])).items as any[])

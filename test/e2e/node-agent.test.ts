@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { agentExec, agentPortForward } from "../../plugins/node-agent/testing.ts";
 import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
-import { haveKubectl, startServer, tempDir, type TestServer } from "./harness.ts";
+import { haveKubectl, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
 setDefaultTimeout(60_000);
@@ -61,20 +61,6 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
   const pod = (name: string) => json(s.k(["get", "pod", name, "-o", "json"]));
   const cstatus = (p: any, c = "c") => (p.status?.containerStatuses ?? []).find((x: any) => x.name === c);
 
-  async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== undefined && v !== false) return v as T;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-      await sleep(200);
-    }
-  }
 
   /** `pid=<n>` lines a container printed, from the agent endpoint. */
   async function pidOf(name: string, container = "c"): Promise<number> {

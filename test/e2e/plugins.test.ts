@@ -8,22 +8,13 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { haveKubectl, ROOT, skiff, startServer, tempDir, type TestServer } from "./harness.ts";
+import { haveKubectl, ROOT, skiff, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
 setDefaultTimeout(120_000);
 
 const EXAMPLE = join(ROOT, "examples", "plugins", "greetings");
 
-async function until<T>(what: string, f: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 describeWith("third-party plugins (skiff plugins add, kubectl)", haveKubectl(), "kubectl", () => {
   let dir: string;
