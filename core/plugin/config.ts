@@ -17,8 +17,9 @@
  * dependency list of `<dataDir>/plugins/package.json` (see loader.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import { parse, stringify } from "yaml";
+import type AjvClass from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { Ajv, yamlLib } from "../lazy.ts";
 import { PluginError } from "./registry.ts";
 import type { Plugin } from "./types.ts";
 
@@ -64,11 +65,17 @@ const FILE_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
+let ajvInstance: AjvClass | undefined;
+/** Created on first use (see core/lazy.ts). */
+function ajv(): AjvClass {
+  const A = Ajv();
+  ajvInstance ??= new A({ allErrors: false, useDefaults: true, strict: false });
+  return ajvInstance;
+}
 let fileValidator: ValidateFunction | undefined;
 /** Compiled on first use: start-up without a config file does not pay for it. */
 function validateFile(doc: unknown): boolean {
-  fileValidator ??= ajv.compile(FILE_SCHEMA);
+  fileValidator ??= ajv().compile(FILE_SCHEMA);
   return fileValidator(doc);
 }
 
@@ -97,7 +104,7 @@ export function describeAjvError(e: ErrorObject, root: string): string {
 export function parseConfig(text: string, file: string): SkiffConfig {
   let doc: unknown;
   try {
-    doc = parse(text) ?? {};
+    doc = yamlLib().parse(text) ?? {};
   } catch (e) {
     throw new PluginError(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -118,7 +125,7 @@ export function loadConfig(file: string, optional = false): SkiffConfig {
 }
 
 export function saveConfig(file: string, config: SkiffConfig): void {
-  writeFileSync(file, stringify(config), { mode: 0o600 });
+  writeFileSync(file, yamlLib().stringify(config), { mode: 0o600 });
 }
 
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -161,7 +168,7 @@ export function pluginConfig(plugin: Plugin<never>, given: Record<string, unknow
   let validate = compiled.get(schema);
   if (!validate) {
     try {
-      validate = ajv.compile({ type: "object", ...schema });
+      validate = ajv().compile({ type: "object", ...schema });
     } catch (e) {
       throw new PluginError(`plugin "${plugin.manifest.name}": its config schema is invalid: ${(e as Error).message}`);
     }

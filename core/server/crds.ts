@@ -5,7 +5,9 @@
  * status/scale subresources and printer columns — marks it Established, and
  * removes the types and their objects when the CRD goes.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type AjvClass from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { Ajv } from "../lazy.ts";
 import { isApiError, type StatusCause } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { defineType, type ResourceType, type TableColumn, type TypeRegistry } from "../api/registry.ts";
@@ -130,7 +132,7 @@ function applyDefaults(s: Schema, v: unknown): void {
 }
 
 /** The served type for one version of a CRD. */
-export function customResourceType(spec: CrdSpec, v: CrdVersion, ajv: Ajv): ResourceType {
+export function customResourceType(spec: CrdSpec, v: CrdVersion, ajv: AjvClass): ResourceType {
   const open = v.schema?.openAPIV3Schema;
   const schema: Schema | undefined = open
     ? {
@@ -198,7 +200,12 @@ export function customResourceType(spec: CrdSpec, v: CrdVersion, ajv: Ajv): Reso
 
 /** Serves the types of every established CRD; level-based on the CRD watch. */
 export class CrdController {
-  readonly #ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  #ajvInstance: AjvClass | undefined;
+  get #ajv(): AjvClass {
+    const A = Ajv();
+    this.#ajvInstance ??= new A({ strict: false, allErrors: true, validateFormats: false });
+    return this.#ajvInstance;
+  }
   readonly #served = new Map<string, ResourceType[]>();
   #follower: Follower | undefined;
 

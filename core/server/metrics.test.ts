@@ -52,6 +52,6 @@ describe("ApiMetrics", () => {
     }
     expect((await ours.text()).body).toBe(await theirs.registry.metrics());
     expect((await ours.text()).contentType).toBe(theirs.registry.contentType);
-    expect(JSON.stringify(await ours.registry.getMetricsAsJSON())).toBe(JSON.stringify(await theirs.registry.getMetricsAsJSON()));
+    expect(JSON.stringify(await (await ours.registry()).getMetricsAsJSON())).toBe(JSON.stringify(await theirs.registry.getMetricsAsJSON()));
   });
 });

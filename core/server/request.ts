@@ -3,7 +3,7 @@
  * Kubernetes' query conventions (booleans, selectors, resourceVersion), body
  * decoding by content type (JSON, YAML, protobuf) and the 3 MiB body limit.
  */
-import { parse as parseYaml } from "yaml";
+import { yamlLib } from "../lazy.ts";
 import { errors } from "../api/errors.ts";
 import type { ResourceType, TypeRegistry } from "../api/registry.ts";
 import { type FieldSelector, type LabelSelector, parseFieldSelector, parseLabelSelector } from "../api/selectors.ts";
@@ -198,7 +198,7 @@ export async function readDecoded(req: Request, protobuf?: BodyDecoder, type?: R
 export function parseYamlBody(text: string): unknown {
   if (text.trim() === "") throw errors.badRequest("the body of the request is empty");
   try {
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, logLevel: "error" });
+    return yamlLib().parse(text, { maxAliasCount: 100, uniqueKeys: true, logLevel: "error" });
   } catch (e) {
     throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message.split("\n")[0]}`);
   }
