@@ -9,7 +9,7 @@ import { Discovery, type SubresourceInfo } from "./discovery.ts";
 import type { HandlerContext, ServerDeps } from "./handlers/context.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects } from "./handlers/read.ts";
-import { bindPod, evictPod, finalizeNamespace, getScale, writeScale } from "./handlers/subresources.ts";
+import { bindPod, evictPod, finalizeNamespace, getScale, podLogs, writeScale } from "./handlers/subresources.ts";
 import { watchObjects } from "./handlers/watch.ts";
 import { createObject, patchObject, updateObject } from "./handlers/write.ts";
 import { ApiMetrics } from "./metrics.ts";
@@ -55,6 +55,7 @@ const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
   { name: "binding", kind: { group: "", version: "v1", kind: "Binding" }, verbs: ["create"], appliesTo: (t) => t.key === "pods" },
   { name: "eviction", kind: { group: "policy", version: "v1", kind: "Eviction" }, verbs: ["create"], appliesTo: (t) => t.key === "pods" },
   { name: "finalize", verbs: ["update"], appliesTo: (t) => t.key === "namespaces" },
+  { name: "log", verbs: ["get"], appliesTo: (t) => t.key === "pods" },
 ];
 
 export interface ApiServer {
@@ -194,6 +195,9 @@ function dispatch(
     } else if (sub === "eviction" && type.key === "pods" && method === "POST") {
       label.verb = "create";
       return evictPod(ctx);
+    } else if (sub === "log" && type.key === "pods") {
+      label.verb = "get";
+      if (method === "GET") return podLogs(ctx);
     } else if (sub === "finalize" && type.key === "namespaces") {
       label.verb = "update";
       if (method === "PUT") return finalizeNamespace(ctx);

@@ -184,12 +184,33 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
     expect(reply).toContain(`hello from ${name}`);
   });
 
-  // TODO(issue 7): the API server does not route pods/log, pods/exec and pods/portforward to the
-  // agent yet (spec in plugins/node-agent/README.md); the agent side is tested above.
-  test.todo("kubectl logs -f, exec and port-forward through the API server", async () => {
+  test("kubectl logs and logs -f through the API server", async () => {
     const web = (json(s.k(["get", "pods", "-l", "app=web", "-o", "json"])).items as any[])[0];
     const name = web.metadata.name as string;
     expect(s.k(["logs", name]).startsWith(`listening as ${name}\n`)).toBe(true);
+    expect(s.k(["logs", name, "-c", "web", "--tail=1"]).split("\n").filter(Boolean).length).toBe(1);
+    // Follow: the stream stays open and shows the first line at once.
+    const follow = Bun.spawn(["kubectl", "logs", "-f", name], {
+      env: { PATH: process.env.PATH ?? "", HOME: join(s.dir, "home"), KUBECONFIG: s.kubeconfig },
+      stdout: "pipe",
+    });
+    const reader = follow.stdout.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first.startsWith(`listening as ${name}`)).toBe(true);
+    await Bun.sleep(300);
+    expect(follow.exitCode).toBeNull(); // still following
+    follow.kill();
+    await follow.exited;
+    const unknown = s.kubectl(["logs", name, "-c", "nope"]);
+    expect(unknown.code).not.toBe(0);
+    expect(s.kubectl(["logs", "no-such-pod"]).err).toContain('pods "no-such-pod" not found');
+  });
+
+  // TODO(issue 7): the API server does not route pods/exec and pods/portforward to the agent yet
+  // (spec in plugins/node-agent/README.md); the agent side is tested above.
+  test.todo("kubectl exec and port-forward through the API server", async () => {
+    const web = (json(s.k(["get", "pods", "-l", "app=web", "-o", "json"])).items as any[])[0];
+    const name = web.metadata.name as string;
     const ex = s.kubectl(["exec", name, "--", "sh", "-c", "echo hi; exit 7"]);
     expect(ex.out).toBe("hi\n");
     expect(ex.code).toBe(7);
