@@ -117,6 +117,7 @@ describeWith("third-party plugins (skiff plugins add, kubectl)", haveKubectl(), 
     expect(r.out).toContain("removed greetings");
     expect(readFileSync(join(data, "skiff.yaml"), "utf8")).not.toContain("greetings");
     expect(readFileSync(join(data, "plugins", "package.json"), "utf8")).not.toContain("skiff-plugin-greetings");
+    await server?.stop(); // left running if an earlier test failed half-way
     server = await startServer("bun", [], { dir });
     const res = server.kubectl(["get", "greetings"]);
     expect(res.code).not.toBe(0);
