@@ -74,8 +74,19 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
     const caps = rt.capabilities;
     let n = 0;
     const sandboxes: string[] = [];
-    /** `test`, or a skip whose name says why. */
-    const when = (ok: boolean, why: string) => (ok ? test : (title: string, fn: () => Promise<void>) => test.skip(`${title} (skipped: ${why})`, fn));
+    /**
+     * `test` when the adapter declares the capability. Otherwise, for an ability
+     * that is an optional member, the contract is checked instead (undeclared
+     * means absent, never a method that throws); an ability with no member of
+     * its own (mounts, persistence) does not apply, and the skip says why.
+     */
+    const when =
+      (ok: boolean, why: string, member?: "exec" | "portForward" | "stats" | "subscribe") =>
+      (title: string, fn: () => Promise<void>) => {
+        if (ok) return test(title, fn);
+        if (member) return test(`${title}: not declared (${why}), so \`${member}\` is absent`, () => expect(rt[member]).toBeUndefined());
+        return test.skip(`${title} (does not apply: ${why})`, fn);
+      };
 
     afterAll(async () => {
       try {
@@ -349,7 +360,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       expect(text).toBe("mounted-content");
     });
 
-    when(caps.events, "no events capability")("events: created, started and stopped are pushed", async () => {
+    when(caps.events, "no events capability", "subscribe")("events: created, started and stopped are pushed", async () => {
       const seen: ContainerEvent[] = [];
       const off = rt.subscribe!((e) => seen.push(e));
       try {
@@ -361,7 +372,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       }
     });
 
-    when(caps.exec, "no exec capability")("exec: output and exit code", async () => {
+    when(caps.exec, "no exec capability", "exec")("exec: output and exit code", async () => {
       const { id } = await started({ kind: "run" });
       const out = collector();
       const code = await rt.exec!(id, fixture.execCommand({ kind: "echo", text: "from-exec" }), { stdout: out.stream });
@@ -370,7 +381,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       expect(await rt.exec!(id, fixture.execCommand({ kind: "exit", code: 7 }), {})).toBe(7);
     });
 
-    when(caps.exec, "no exec capability")("exec: stdin reaches the command", async () => {
+    when(caps.exec, "no exec capability", "exec")("exec: stdin reaches the command", async () => {
       const { id } = await started({ kind: "run" });
       const out = collector();
       const stdin = new ReadableStream<Uint8Array>({
@@ -383,7 +394,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       expect(out.text()).toBe("line one\nline two\n");
     });
 
-    when(caps.exec, "no exec capability")("exec: aborting kills the command", async () => {
+    when(caps.exec, "no exec capability", "exec")("exec: aborting kills the command", async () => {
       const { id } = await started({ kind: "run" });
       const ac = new AbortController();
       const t0 = Date.now();
@@ -393,7 +404,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       expect(Date.now() - t0).toBeLessThan(5000);
     });
 
-    when(caps.portForward, "no portForward capability")("portForward: a byte stream to a port in the sandbox", async () => {
+    when(caps.portForward, "no portForward capability", "portForward")("portForward: a byte stream to a port in the sandbox", async () => {
       const port = 20000 + Math.floor(Math.random() * 20000);
       const { sb } = await started({ kind: "listen", port });
       const text = await eventually("a greeting through the forwarded port", async () => {
@@ -418,7 +429,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       expect(text).toContain("ping");
     });
 
-    when(caps.stats, "no stats capability")("stats: CPU and memory of a running container", async () => {
+    when(caps.stats, "no stats capability", "stats")("stats: CPU and memory of a running container", async () => {
       const { id } = await started({ kind: "run" });
       const s = await eventually("stats", () => rt.stats!(id));
       expect(s.memoryWorkingSetBytes).toBeGreaterThanOrEqual(0);
