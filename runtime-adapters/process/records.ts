@@ -5,18 +5,12 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { accessSync, constants, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import type { ContainerConfig, ContainerState, ContainerStatus, PodSandboxStatus } from "../../core/runtime/adapter.ts";
+import type { ContainerConfig, ContainerState, ContainerStatus, PodSandboxConfig, PodSandboxStatus } from "../../core/runtime/adapter.ts";
 
-export interface SandboxRecord {
+/** A sandbox as recorded on disk: its config's identity fields plus what the runtime set up. */
+export interface SandboxRecord
+  extends Pick<PodSandboxConfig, "uid" | "name" | "namespace" | "attempt" | "hostname" | "hostNetwork" | "labels" | "annotations"> {
   id: string;
-  uid: string;
-  name: string;
-  namespace: string;
-  attempt: number;
-  hostname: string;
-  hostNetwork: boolean;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
   createdAt: number;
   state: "ready" | "notready";
   ip?: string;
