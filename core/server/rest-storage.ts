@@ -178,6 +178,7 @@ export class RestStorage {
     if (!hooks?.reserve) {
       return this.store.guaranteedUpdate(type, namespace, name, (cur) => this.#buildUpdate(type, cur, next(cur), ctx, opts, scope), {
         dryRun: ctx.dryRun,
+        keepGeneration: scope === "status",
       });
     }
     let reservation: Reservation | void = undefined;
@@ -191,7 +192,7 @@ export class RestStorage {
           reservation = hooks.reserve!(obj, cur, ctx.dryRun);
           return obj;
         },
-        { dryRun: ctx.dryRun },
+        { dryRun: ctx.dryRun, keepGeneration: scope === "status" },
       );
       (reservation as Reservation | void)?.commit();
       return stored;
@@ -244,7 +245,7 @@ export class RestStorage {
             reservation = hooks?.reserve?.(admitted, live.object, ctx.dryRun);
             return admitted;
           },
-          { dryRun: ctx.dryRun },
+          { dryRun: ctx.dryRun, keepGeneration: scope === "status" },
         );
         (reservation as Reservation | void)?.commit();
         return stored;

@@ -325,7 +325,7 @@ export class SqliteStore implements Store {
     if (!live) throw errors.notFound({ resource: type.plural, group: type.group, name });
     const cur = JSON.parse(live.data) as KubeObject;
     const proposed = checkVersion ? next(cur) : next(structuredClone(cur));
-    const o = prepareUpdate(type, cur, proposed, { checkVersion, liveRevision: live.rev });
+    const o = prepareUpdate(type, cur, proposed, { checkVersion, liveRevision: live.rev, keepGeneration: opts.keepGeneration === true });
     // Semantically unchanged (key order aside): no new revision, no event, as in Kubernetes.
     if (deepEqual(o, cur)) return { result: new Stored(live.rev, live.data, cur) };
     const unchangedRaw = finalizeObject(type, o);

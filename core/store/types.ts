@@ -21,6 +21,8 @@ export interface StoredObject {
 export interface WriteOptions {
   /** Run every check and return the would-be result without writing. */
   dryRun?: boolean;
+  /** Leave `metadata.generation` as it is (writes to the status subresource, as upstream's status strategies). */
+  keepGeneration?: boolean;
 }
 
 export interface CreateOptions extends WriteOptions {

@@ -124,7 +124,7 @@ export function prepareUpdate(
   type: ResourceType,
   cur: KubeObject,
   proposed: unknown,
-  opts: { checkVersion: boolean; liveRevision: number },
+  opts: { checkVersion: boolean; liveRevision: number; keepGeneration?: boolean },
 ): KubeObject {
   assertObject(type, proposed);
   const meta = proposed.metadata;
@@ -155,9 +155,9 @@ export function prepareUpdate(
   }
   if (type.tracksGeneration) {
     const g = cur.metadata.generation ?? 1;
-    const changed = type.strategy.generationChanged
-      ? type.strategy.generationChanged(proposed, cur)
-      : !deepEqual(cur.spec, proposed.spec);
+    const changed =
+      !opts.keepGeneration &&
+      (type.strategy.generationChanged ? type.strategy.generationChanged(proposed, cur) : !deepEqual(cur.spec, proposed.spec));
     m.generation = changed ? g + 1 : g;
   } else delete m.generation;
   return { ...proposed, metadata: m };

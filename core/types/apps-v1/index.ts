@@ -137,14 +137,6 @@ function controllerOf(o: KubeObject): string {
   return gk ? `${gk.toLowerCase()}/${ref.name}` : ref.name;
 }
 
-const REVISION = "deployment.kubernetes.io/revision";
-
-function withoutRevision(a: Record<string, string> | undefined): Record<string, string> {
-  if (!a || !(REVISION in a)) return a ?? {};
-  const { [REVISION]: _, ...rest } = a;
-  return rest;
-}
-
 export const deploymentType: ResourceTypeInit = {
   group: "apps",
   version: "v1",
@@ -163,10 +155,9 @@ export const deploymentType: ResourceTypeInit = {
     prepareForCreate(o) {
       o.status = {};
     },
-    // Upstream: annotation changes bump it too, since they are copied to ReplicaSets —
-    // except the revision the controller records (with a status write, which never bumps it upstream).
-    generationChanged: (o, old) =>
-      !deepEqual(o.spec, old.spec) || !deepEqual(withoutRevision(o.metadata.annotations), withoutRevision(old.metadata.annotations)),
+    // Upstream: annotation changes bump it too, since they are copied to ReplicaSets.
+    // (Status writes, which carry the controller's revision annotation, never move it.)
+    generationChanged: (o, old) => !deepEqual(o.spec, old.spec) || !deepEqual(o.metadata.annotations ?? {}, old.metadata.annotations ?? {}),
     // Upstream's deployment status strategy keeps the request's metadata but labels; we take its annotations
     // (the controller writes `deployment.kubernetes.io/revision` together with status).
     prepareForStatusUpdate(obj, proposed) {
