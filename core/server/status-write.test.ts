@@ -13,7 +13,7 @@ afterEach(async () => {
 test("a Deployment status write carries annotations without moving generation; a main write of annotations moves it", async () => {
   kernel = await createKernel({ memory: true, inlineControllers: false });
   const c = kernel.client;
-  const d = await c.create(DEPLOY, {
+  const d = await c.create<KubeObject>(DEPLOY, {
     metadata: { name: "web", namespace: "default" },
     spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "i" }] } } },
   });
