@@ -51,6 +51,38 @@ export interface RuntimeCapabilities {
    * the agent reports that instead of creating a sandbox.
    */
   images: boolean;
+  /** The runtime keeps an image store: `listImages`, `removeImage` and `importImage` are present. */
+  imageStore: boolean;
+}
+
+/**
+ * Credentials for one registry, as the kubelet derives them from a pod's
+ * `imagePullSecrets` (`kubernetes.io/dockerconfigjson` / `.dockercfg`): CRI's
+ * AuthConfig. `auth` is base64 `user:password`, as in a docker config.
+ */
+export interface RegistryAuth {
+  /** The registry host (`registry.example:5000`, `docker.io`). */
+  serverAddress: string;
+  username?: string;
+  password?: string;
+  auth?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
+
+export interface ImageInfo {
+  /** The image's id / digest reference. */
+  ref: string;
+  /** Its names (`docker.io/library/busybox:1`). */
+  tags: string[];
+  /** Bytes. */
+  size: number;
+}
+
+/** Progress of `importImage`: bytes of the archive consumed so far. */
+export interface ImportProgress {
+  done: number;
+  total: number;
 }
 
 export interface PortMapping {
@@ -205,8 +237,12 @@ export interface RuntimeAdapter {
   /** For `status.nodeInfo.containerRuntimeVersion` (`<runtimeName>://<runtimeVersion>`). */
   version(): Promise<{ runtimeName: string; runtimeVersion: string }>;
 
-  /** Makes `image` available locally; resolves with its reference (digest). Idempotent. */
-  pullImage(image: string): Promise<string>;
+  /**
+   * Makes `image` available locally; resolves with its reference (digest).
+   * Idempotent. `auth` comes from the pod's imagePullSecrets matching the
+   * image's registry (the agent picks them; none → anonymous).
+   */
+  pullImage(image: string, auth?: RegistryAuth): Promise<string>;
   /** The image's reference (digest) when present locally, else null. */
   imageStatus(image: string): Promise<{ ref: string; size: number } | null>;
 
@@ -231,6 +267,16 @@ export interface RuntimeAdapter {
   containerStatus(id: string): Promise<ContainerStatus | null>;
   listContainers(filter?: { podSandboxId?: string }): Promise<ContainerStatus[]>;
 
+  /** Present when `capabilities.imageStore`: every image held locally. */
+  listImages?(): Promise<ImageInfo[]>;
+  /** Present when `capabilities.imageStore`: removes an image by name or ref. Idempotent (gone already → resolves). */
+  removeImage?(image: string): Promise<void>;
+  /**
+   * Present when `capabilities.imageStore`: loads an OCI-layout or
+   * docker-save tar archive (what `skiff images import` hands it) and
+   * resolves with the names of the images it held.
+   */
+  importImage?(archivePath: string, onProgress?: (p: ImportProgress) => void): Promise<string[]>;
   /** Present when `capabilities.exec`: runs `command` in the container's context. Resolves with its exit code. */
   exec?(containerId: string, command: string[], opts: ExecOptions): Promise<number>;
   /** Present when `capabilities.portForward`: a byte stream to `port` inside the sandbox's network. */

@@ -122,6 +122,7 @@ export const FAKE_CAPABILITIES: RuntimeCapabilities = {
   events: true,
   persistent: false,
   images: true,
+  imageStore: false,
 };
 
 /** `count` simulated nodes named `<prefix>0 … <prefix>N-1`, each with the same capacity. */

@@ -104,6 +104,7 @@ export class ProcessRuntime implements RuntimeAdapter {
       events: true,
       persistent: true,
       images: false,
+      imageStore: false,
     };
   }
 

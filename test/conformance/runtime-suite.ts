@@ -37,6 +37,14 @@ export interface RuntimeFixture {
   reopen?(): Promise<RuntimeAdapter> | RuntimeAdapter;
   workload(w: Workload): Partial<ContainerConfig>;
   execCommand(w: ExecWorkload): string[];
+  /** The image containers run from (present locally, or pullable). Default `conformance/test:1`. */
+  image?: string;
+  /**
+   * For runtimes with `capabilities.imageStore`: an image archive (OCI layout
+   * or docker-save tar) and the names `importImage` must report for it. It
+   * may hold `image`; the suite re-imports it after removing it.
+   */
+  imageArchive?: { path: string; names: string[] };
   /** A directory the suite may write logs and mount sources into. */
   dir: string;
   /** Removes whatever the adapter left behind (called after the suite, also on failure). */
@@ -69,6 +77,7 @@ function collector(): { stream: WritableStream<Uint8Array>; text(): string } {
 }
 
 export function runtimeConformance(name: string, fixture: RuntimeFixture): void {
+  const IMAGE = fixture.image ?? "conformance/test:1";
   describe(`RuntimeAdapter conformance: ${name}`, () => {
     const rt = fixture.create();
     const caps = rt.capabilities;
@@ -81,7 +90,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
      * its own (mounts, persistence) does not apply, and the skip says why.
      */
     const when =
-      (ok: boolean, why: string, member?: "exec" | "portForward" | "stats" | "subscribe") =>
+      (ok: boolean, why: string, member?: "exec" | "portForward" | "stats" | "subscribe" | "importImage") =>
       (title: string, fn: () => Promise<void>) => {
         if (ok) return test(title, fn);
         if (member) return test(`${title}: not declared (${why}), so \`${member}\` is absent`, () => expect(rt[member]).toBeUndefined());
@@ -127,7 +136,7 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       const base: ContainerConfig = {
         name: "c",
         attempt: 0,
-        image: "conformance/test:1",
+        image: IMAGE,
         command: [],
         args: [],
         env: [],
@@ -175,24 +184,49 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
 
     test("declares a name, capabilities and a version", async () => {
       expect(rt.name).toBe(name);
-      for (const k of ["podIP", "exec", "tty", "portForward", "resourceLimits", "stats", "mounts", "events", "persistent", "images"] as const) {
+      for (const k of ["podIP", "exec", "tty", "portForward", "resourceLimits", "stats", "mounts", "events", "persistent", "images", "imageStore"] as const) {
         expect(typeof rt.capabilities[k]).toBe("boolean");
       }
       expect(typeof rt.exec === "function").toBe(rt.capabilities.exec);
       expect(typeof rt.portForward === "function").toBe(rt.capabilities.portForward);
       expect(typeof rt.stats === "function").toBe(rt.capabilities.stats);
       expect(typeof rt.subscribe === "function").toBe(rt.capabilities.events);
+      for (const m of [rt.listImages, rt.removeImage, rt.importImage]) expect(typeof m === "function").toBe(rt.capabilities.imageStore);
       const v = await rt.version();
       expect(v.runtimeName.length).toBeGreaterThan(0);
       expect(v.runtimeVersion.length).toBeGreaterThan(0);
     });
 
     test("images: pull is idempotent and imageStatus reports the reference", async () => {
-      const a = await rt.pullImage("conformance/test:1");
-      const b = await rt.pullImage("conformance/test:1");
+      const a = await rt.pullImage(IMAGE);
+      const b = await rt.pullImage(IMAGE);
       expect(a).toBe(b);
-      expect((await rt.imageStatus("conformance/test:1"))?.ref).toBe(a);
+      expect((await rt.imageStatus(IMAGE))?.ref).toBe(a);
     });
+
+    when(caps.imageStore, "the runtime keeps no image store", "importImage")(
+      "image store: import an archive with progress, list, remove (idempotent), re-import",
+      async () => {
+        const archive = fixture.imageArchive;
+        if (!archive) throw new Error("a runtime with capabilities.imageStore must give the suite an imageArchive");
+        const progress: number[] = [];
+        const names = await rt.importImage!(archive.path, (p) => progress.push(p.done / p.total));
+        expect([...names].sort()).toEqual([...archive.names].sort());
+        expect(progress.length).toBeGreaterThan(0);
+        expect(progress.at(-1)).toBe(1);
+        const listed = await rt.listImages!();
+        for (const want of archive.names) expect(listed.some((i) => i.tags.includes(want))).toBe(true);
+        const name = archive.names[0]!;
+        const ref = (await rt.imageStatus(name))?.ref;
+        expect(ref?.length).toBeGreaterThan(0);
+        expect(listed.find((i) => i.tags.includes(name))?.ref).toBe(ref!);
+        await rt.removeImage!(name);
+        expect(await rt.imageStatus(name)).toBeNull();
+        await rt.removeImage!(name);
+        await rt.importImage!(archive.path);
+        expect((await rt.imageStatus(name))?.ref).toBe(ref!);
+      },
+    );
 
     test("sandbox lifecycle: run, status, list, stop, remove (idempotent)", async () => {
       const { id, config } = await sandbox();
