@@ -6,6 +6,7 @@
  */
 import { ApiError, errors } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
+import { attachObjectSink, type ChannelEvent } from "../api/object-channel.ts";
 import { isNamespaced, queryString, resourcePath } from "./paths.ts";
 import { errorFromResponse, unavailable } from "./status.ts";
 import type {
@@ -39,6 +40,12 @@ export interface FetchClientOptions extends ClientOptions {
   fetch: FetchFn;
   /** Extra headers on every request (Authorization). */
   headers?: Record<string, string>;
+  /**
+   * Watch events as the server's objects rather than JSON lines: only for a
+   * `fetch` that hands the Request object itself to the API server in this
+   * process (core/api/object-channel.ts). Such objects are shared and read-only.
+   */
+  objects?: boolean;
 }
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
@@ -72,8 +79,10 @@ export class FetchClient implements Client {
   readonly #fetch: FetchFn;
   readonly #headers: Record<string, string>;
   readonly #manager: string;
+  readonly #objects: boolean;
 
   constructor(opts: FetchClientOptions) {
+    this.#objects = opts.objects ?? false;
     this.#base = opts.baseUrl.replace(/\/+$/, "");
     this.#fetch = opts.fetch;
     this.#manager = opts.fieldManager ?? "skiff";
@@ -114,7 +123,22 @@ export class FetchClient implements Client {
       query.resourceVersionMatch = "NotOlderThan";
     }
     const url = this.#url(resourcePath(ref, { namespace: opts.namespace }), query);
-    return new ResponseWatchStream<T>((signal) => this.#send(new Request(url, { method: "GET", headers: this.#headers, signal })), this.#base);
+    const queue: ChannelEvent[] | undefined = this.#objects ? [] : undefined;
+    return new ResponseWatchStream<T>(
+      (signal) => {
+        const req = new Request(url, { method: "GET", headers: this.#headers, signal });
+        if (queue) {
+          attachObjectSink(req, {
+            push: (events) => {
+              for (const e of events) queue.push(e);
+            },
+          });
+        }
+        return this.#send(req);
+      },
+      this.#base,
+      queue,
+    );
   }
 
   async create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts: WriteOptions & { namespace?: string } = {}): Promise<T> {
@@ -315,7 +339,7 @@ export const IN_PROCESS_BASE = "http://skiff.local";
  * JSON bodies.
  */
 export function inProcessClient(fetch: FetchFn, opts: ClientOptions = {}): FetchClient {
-  return new FetchClient({ ...opts, baseUrl: IN_PROCESS_BASE, fetch });
+  return new FetchClient({ ...opts, baseUrl: IN_PROCESS_BASE, fetch, objects: true });
 }
 
 export interface HttpClientOptions extends ClientOptions {

@@ -6,6 +6,7 @@
  */
 import { ApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
+import type { ChannelEvent } from "../api/object-channel.ts";
 import { errorFromResponse, errorFromStatus, unavailable } from "./status.ts";
 import type { WatchEvent, WatchEventType, WatchStream } from "./types.ts";
 
@@ -62,8 +63,16 @@ export class ResponseWatchStream<T extends KubeObject = KubeObject> implements W
   #closed = false;
   #iterated = false;
 
-  constructor(open: OpenWatch, target: string) {
+  readonly #objects: ChannelEvent[] | undefined;
+
+  /**
+   * `objects`: the queue an in-process request's object sink fills
+   * (core/api/object-channel.ts); its events are taken, in order, whenever a
+   * chunk arrives and before that chunk's lines.
+   */
+  constructor(open: OpenWatch, target: string, objects?: ChannelEvent[]) {
     this.#target = target;
+    this.#objects = objects;
     this.#response = open(this.#abort.signal);
     // Failures surface when iterating; a stream never iterated must not leak a rejection.
     this.#response.catch(() => {});
@@ -108,6 +117,14 @@ export class ResponseWatchStream<T extends KubeObject = KubeObject> implements W
           throw e instanceof ApiError ? e : unavailable(this.#target, e);
         }
         if (this.#closed) return;
+        const queued = this.#objects;
+        if (queued && queued.length > 0) {
+          const events = queued.splice(0);
+          for (const e of events) {
+            yield e as WatchEvent<T>;
+            if (this.#closed) return;
+          }
+        }
         const batch = chunk.done ? lines.end() : lines.push(chunk.value);
         for (const line of batch) {
           yield parseWatchLine<T>(line);

@@ -7,6 +7,7 @@
  * and resumes from its last resourceVersion.
  */
 import { ApiError, errors } from "../../api/errors.ts";
+import { type ChannelEvent, deepFreeze, FREEZE_SHARED_OBJECTS, objectSinkOf } from "../../api/object-channel.ts";
 import type { WatchEvent, WatchOptions } from "../../store/types.ts";
 import { parseResourceVersion, queryBool, queryInt, querySelectors } from "../request.ts";
 import { negotiate } from "../respond.ts";
@@ -51,6 +52,9 @@ export function watchObjects(ctx: HandlerContext): Response {
   const include = includeObjectParam(q.get("includeObject"));
   const watch = ctx.deps.store.watch(type, opts);
   const enc = new TextEncoder();
+  // An in-process client that asked for objects (core/api/object-channel.ts) gets them without a JSON round trip.
+  const sink = asTable ? undefined : objectSinkOf(ctx.req);
+  const NEWLINE = enc.encode("\n");
   let first = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -81,6 +85,16 @@ export function watchObjects(ctx: HandlerContext): Response {
         if (batch === null) {
           clearTimeout(timer);
           controller.close();
+          return;
+        }
+        if (sink) {
+          const events: ChannelEvent[] = new Array(batch.length);
+          for (let i = 0; i < batch.length; i++) {
+            const e = batch[i]!;
+            events[i] = { type: e.type, object: FREEZE_SHARED_OBJECTS ? deepFreeze(e.object) : e.object };
+          }
+          sink.push(events);
+          controller.enqueue(NEWLINE);
           return;
         }
         let out = "";
