@@ -9,6 +9,8 @@ import { Discovery, type SubresourceInfo } from "./discovery.ts";
 import type { HandlerContext, ServerDeps } from "./handlers/context.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
 import { getObject, listObjects } from "./handlers/read.ts";
+import type { AgentAccess } from "./handlers/agent-endpoint.ts";
+import { podAttach, podExec, podPortForward } from "./handlers/pod-streams.ts";
 import { bindPod, evictPod, finalizeNamespace, getScale, podLogs, writeScale } from "./handlers/subresources.ts";
 import { watchObjects } from "./handlers/watch.ts";
 import { createObject, patchObject, updateObject } from "./handlers/write.ts";
@@ -42,6 +44,8 @@ export interface ApiServerOptions {
    * saying why) makes it 500. The reason is shown with `?verbose`.
    */
   readyChecks?: Record<string, () => boolean | string>;
+  /** How to reach node agents for pods/log, pods/exec and pods/portforward (their bearer token). */
+  agents?: AgentAccess;
 }
 
 const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
@@ -56,6 +60,14 @@ const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
   { name: "eviction", kind: { group: "policy", version: "v1", kind: "Eviction" }, verbs: ["create"], appliesTo: (t) => t.key === "pods" },
   { name: "finalize", verbs: ["update"], appliesTo: (t) => t.key === "namespaces" },
   { name: "log", verbs: ["get"], appliesTo: (t) => t.key === "pods" },
+  { name: "exec", kind: { group: "", version: "v1", kind: "PodExecOptions" }, verbs: ["create", "get"], appliesTo: (t) => t.key === "pods" },
+  { name: "attach", kind: { group: "", version: "v1", kind: "PodAttachOptions" }, verbs: ["create", "get"], appliesTo: (t) => t.key === "pods" },
+  {
+    name: "portforward",
+    kind: { group: "", version: "v1", kind: "PodPortForwardOptions" },
+    verbs: ["create", "get"],
+    appliesTo: (t) => t.key === "pods",
+  },
 ];
 
 export interface ApiServer {
@@ -117,7 +129,8 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
     return doc ? jsonText(doc) : statusResponse(errors.notFoundPath());
   });
 
-  const resource = (group: string, version: string, segments: string[], req: Request): Promise<Response> | Response => {
+  const agents = opts.agents ?? {};
+  const resource = (group: string, version: string, segments: string[], req: Request, env?: unknown): Promise<Response> | Response => {
     const rest = segments.filter((x) => x !== "");
     if (rest.length === 0) {
       const doc = discovery.resourceList(group, version);
@@ -127,7 +140,7 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
     const path = parseResourcePath(group, version, rest);
     if (!path) throw errors.notFoundPath();
     const type = resolveType(deps.registry, path);
-    const ctx: HandlerContext = { deps, type, path, req, query: queryOf(req.url), namespace: path.namespace ?? "" };
+    const ctx: HandlerContext = { deps, type, path, req, query: queryOf(req.url), namespace: path.namespace ?? "", env };
     const label = { verb: "", group, version, resource: path.resource, subresource: path.subresource ?? "" };
     const started = performance.now();
     const finish = (r: Response): Response => {
@@ -136,21 +149,21 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
     };
     const fail = (e: unknown): Response => finish(statusResponse(e));
     try {
-      const out = dispatch(ctx, req.method, extra, label);
+      const out = dispatch(ctx, req.method, { extra, agents }, label);
       return out instanceof Promise ? out.then(finish, fail) : finish(out);
     } catch (e) {
       return fail(e);
     }
   };
 
-  app.all("/api/v1/*", (c) => resource("", "v1", c.req.path.slice("/api/v1/".length).split("/"), c.req.raw));
+  app.all("/api/v1/*", (c) => resource("", "v1", c.req.path.slice("/api/v1/".length).split("/"), c.req.raw, c.env));
   app.get("/api/v1", () => resource("", "v1", [], new Request("http://x/")));
   app.get("/apis/:group", (c) => {
     const doc = discovery.legacyGroup(c.req.param("group"));
     return doc ? jsonText(doc) : statusResponse(errors.notFoundPath());
   });
   app.all("/apis/:group/:version/*", (c) =>
-    resource(c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4), c.req.raw),
+    resource(c.req.param("group"), c.req.param("version"), c.req.path.split("/").slice(4), c.req.raw, c.env),
   );
   app.get("/apis/:group/:version", (c) => resource(c.req.param("group"), c.req.param("version"), [], c.req.raw));
 
@@ -169,7 +182,7 @@ function safe(f: () => boolean | string): boolean | string {
 function dispatch(
   ctx: HandlerContext,
   method: string,
-  extra: SubresourceHandler[],
+  { extra, agents }: { extra: SubresourceHandler[]; agents: AgentAccess },
   label: { verb: string },
 ): Promise<Response> | Response {
   const { path, type } = ctx;
@@ -197,7 +210,10 @@ function dispatch(
       return evictPod(ctx);
     } else if (sub === "log" && type.key === "pods") {
       label.verb = "get";
-      if (method === "GET") return podLogs(ctx);
+      if (method === "GET") return podLogs(ctx, agents);
+    } else if ((sub === "exec" || sub === "attach" || sub === "portforward") && type.key === "pods") {
+      label.verb = method === "POST" ? "create" : "get";
+      if (method === "GET" || method === "POST") return sub === "exec" ? podExec(ctx, agents) : sub === "attach" ? podAttach(ctx) : podPortForward(ctx, agents);
     } else if (sub === "finalize" && type.key === "namespaces") {
       label.verb = "update";
       if (method === "PUT") return finalizeNamespace(ctx);

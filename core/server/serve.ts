@@ -1,9 +1,12 @@
 /**
  * @module Serving a fetch handler on the runtime at hand: `Bun.serve`,
- * `Deno.serve` or `@hono/node-server`. The one place that knows runtimes.
+ * `Deno.serve` or `@hono/node-server`. The one place that knows runtimes
+ * (with `websocket.ts`, whose socket events Bun's server dispatches).
  */
+import { BUN_WEBSOCKET } from "./websocket.ts";
 
-export type FetchHandler = (req: Request) => Response | Promise<Response>;
+/** `env` is what the runtime passes beside the request (Bun: its server, for WebSocket upgrades). */
+export type FetchHandler = (req: Request, env?: unknown) => Response | Promise<Response>;
 
 export interface Listening {
   /** The bound port (useful with port 0). */
@@ -20,7 +23,7 @@ export interface ServeOptions {
 }
 
 interface BunLike {
-  serve(o: { hostname: string; port: number; fetch: FetchHandler; idleTimeout?: number }): {
+  serve(o: { hostname: string; port: number; fetch: FetchHandler; idleTimeout?: number; websocket?: typeof BUN_WEBSOCKET }): {
     port: number;
     hostname: string;
     stop(closeActive?: boolean): void | Promise<void>;
@@ -42,7 +45,7 @@ export async function serve(opts: ServeOptions): Promise<Listening> {
   const g = globalThis as { Bun?: BunLike; Deno?: DenoLike };
   if (g.Bun) {
     // idleTimeout 0: watches stay open for as long as their timeoutSeconds.
-    const s = g.Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: opts.fetch, idleTimeout: 0 });
+    const s = g.Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: opts.fetch, idleTimeout: 0, websocket: BUN_WEBSOCKET });
     return { port: s.port, hostname: s.hostname, stop: async () => void (await s.stop(true)) };
   }
   if (g.Deno) {

@@ -6,15 +6,18 @@
  * Covered: a Deployment of 3 replicas of an HTTP server on the same port,
  * each Ready through its readiness probe and reachable at its pod IP; logs
  * (following), exec with exit codes and port-forward through the agent
- * endpoint — and through kubectl when the API server routes pods/log,
- * pods/exec and pods/portforward to it; crash restarts with back-off; a
- * failing liveness probe; a pod that ignores SIGTERM.
+ * endpoint, and through the API server with kubectl (logs, exec, stdin,
+ * exit codes, port-forward over SPDY-in-WebSocket) and client-node's Exec;
+ * crash restarts with back-off; a failing liveness probe; a pod that
+ * ignores SIGTERM.
  *
  * Everything started (processes, namespaces, veths, the bridge, cgroups) is
  * removed in afterAll, also when a test fails.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import * as k8s from "@kubernetes/client-node";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { PassThrough, Readable } from "node:stream";
 import { join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { agentExec, agentPortForward } from "../../plugins/node-agent/testing.ts";
@@ -206,14 +209,138 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
     expect(s.kubectl(["logs", "no-such-pod"]).err).toContain('pods "no-such-pod" not found');
   });
 
-  // TODO(issue 7): the API server does not route pods/exec and pods/portforward to the agent yet
-  // (spec in plugins/node-agent/README.md); the agent side is tested above.
-  test.todo("kubectl exec and port-forward through the API server", async () => {
-    const web = (json(s.k(["get", "pods", "-l", "app=web", "-o", "json"])).items as any[])[0];
-    const name = web.metadata.name as string;
-    const ex = s.kubectl(["exec", name, "--", "sh", "-c", "echo hi; exit 7"]);
-    expect(ex.out).toBe("hi\n");
-    expect(ex.code).toBe(7);
+  /** kubectl as a child process with the test's HOME and kubeconfig. */
+  const spawnKubectl = (args: string[], env: Record<string, string> = {}) =>
+    Bun.spawn(["kubectl", ...args], {
+      env: { PATH: process.env.PATH ?? "", HOME: join(s.dir, "home"), KUBECONFIG: s.kubeconfig, ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+
+  /** A pod running `command`, waited for until its container runs. */
+  async function runningPod(name: string, command: string[], extra: Record<string, unknown> = {}): Promise<any> {
+    s.k(["apply", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, ...extra }, spec: { containers: [{ name: "c", image: "local/sh", command }] } }),
+    });
+    return until(`${name} running`, () => cstatus(pod(name))?.state?.running && pod(name).status.phase === "Running" && pod(name));
+  }
+
+  test("kubectl exec through the API server: output, exit codes, stderr, stdin, and errors", async () => {
+    await runningPod("shell", ["sleep", "3600"]);
+    const hi = s.kubectl(["exec", "shell", "--", "echo", "hi"]);
+    expect(hi).toMatchObject({ out: "hi\n", code: 0 });
+    const three = s.kubectl(["exec", "shell", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    expect(three).toMatchObject({ out: "out\n", code: 3 });
+    expect(three.err).toContain("err\n");
+    expect(three.err).toContain("command terminated with exit code 3");
+    expect(s.kubectl(["exec", "-i", "shell", "--", "cat"], { input: "data\nmore\n" })).toMatchObject({ out: "data\nmore\n", code: 0 });
+    expect(s.kubectl(["exec", "shell", "-c", "c", "--", "true"])).toMatchObject({ out: "", code: 0 });
+    const missing = s.kubectl(["exec", "no-such-pod", "--", "true"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toContain('pods "no-such-pod" not found');
+    const badContainer = s.kubectl(["exec", "shell", "-c", "nope", "--", "true"]);
+    expect(badContainer.code).not.toBe(0);
+    expect(badContainer.err).toContain("container nope is not valid for pod shell");
+    // kubectl's SPDY fallback (WebSocket off) gets a Status naming the WebSocket protocols.
+    const spdy = s.kubectl(["exec", "shell", "--", "true"], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false" } });
+    expect(spdy.code).not.toBe(0);
+    expect(spdy.err).toContain("v5.channel.k8s.io");
+  });
+
+  test("@kubernetes/client-node Exec through the API server: output, stdin and the exit status", async () => {
+    if (s.kubectl(["get", "pod", "shell"]).code !== 0) await runningPod("shell", ["sleep", "3600"]);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(s.kubeconfig);
+    const run = (command: string[], input?: string) =>
+      new Promise<{ out: string; err: string; status: k8s.V1Status }>((resolve, reject) => {
+        const out = new PassThrough();
+        const err = new PassThrough();
+        let o = "";
+        let e = "";
+        out.on("data", (d: Buffer) => (o += d));
+        err.on("data", (d: Buffer) => (e += d));
+        const stdin = input === undefined ? null : Readable.from([Buffer.from(input)]);
+        new k8s.Exec(kc).exec("default", "shell", "c", command, out, err, stdin, false, (status) => resolve({ out: o, err: e, status })).catch(reject);
+      });
+    const ok = await run(["sh", "-c", "echo from client-node; echo oops >&2"]);
+    expect(ok).toMatchObject({ out: "from client-node\n", err: "oops\n", status: { status: "Success" } });
+    const four = await run(["sh", "-c", "exit 4"]);
+    expect(four.status).toMatchObject({ status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "4" }] } });
+    expect((await run(["cat"], "fed through stdin\n")).out).toBe("fed through stdin\n");
+  });
+
+  test("kubectl port-forward through the API server reaches a server in the pod, for several connections and a MiB each way", async () => {
+    const echo = 'require("node:net").createServer((c) => c.pipe(c)).listen(9000, "0.0.0.0", () => console.log("echo ready"));';
+    await runningPod("echo", [process.execPath, "-e", echo]);
+    await until("the echo server", async () => (await (await fetch(`${agent}/containerLogs/default/echo/c`)).text()).includes("echo ready"));
+    // A free local port for LOCAL:REMOTE.
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const local = probe.port;
+    probe.stop(true);
+    const pf = spawnKubectl(["port-forward", "pod/echo", `${local}:9000`]);
+    try {
+      const reader = pf.stdout.getReader();
+      let banner = "";
+      while (!banner.includes(`Forwarding from 127.0.0.1:${local} -> 9000`)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`kubectl port-forward exited: ${await new Response(pf.stderr).text()}`);
+        banner += new TextDecoder().decode(value);
+      }
+      const roundTrip = (payload: Buffer) =>
+        new Promise<Buffer>((resolve, reject) => {
+          const got: Buffer[] = [];
+          let n = 0;
+          const sock = require("node:net").connect(local, "127.0.0.1", () => sock.end(payload));
+          sock.on("data", (d: Buffer) => {
+            got.push(d);
+            n += d.length;
+            if (n >= payload.length) {
+              sock.destroy();
+              resolve(Buffer.concat(got));
+            }
+          });
+          sock.on("error", reject);
+          sock.on("close", () => (n < payload.length ? reject(new Error(`closed after ${n} of ${payload.length} bytes`)) : undefined));
+        });
+      expect((await roundTrip(Buffer.from("hello through the tunnel\n"))).toString()).toBe("hello through the tunnel\n");
+      expect((await roundTrip(Buffer.from("second connection\n"))).toString()).toBe("second connection\n");
+      const big = Buffer.alloc(1 << 20);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 3) & 255;
+      const back = await roundTrip(big);
+      expect(back.length).toBe(big.length);
+      expect(back.equals(big)).toBe(true);
+      expect(pf.exitCode).toBeNull();
+    } finally {
+      pf.kill();
+      await pf.exited;
+    }
+    // A port nothing listens on: the error reaches kubectl, which keeps running.
+    const pf2 = spawnKubectl(["port-forward", "pod/echo", `${local}:9001`]);
+    try {
+      const reader = pf2.stdout.getReader();
+      let banner = "";
+      while (!banner.includes("Forwarding from")) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`kubectl port-forward exited: ${await new Response(pf2.stderr).text()}`);
+        banner += new TextDecoder().decode(value);
+      }
+      const closed = await new Promise<string>((resolve) => {
+        const sock = require("node:net").connect(local, "127.0.0.1");
+        let got = "";
+        sock.on("data", (d: Buffer) => (got += d.toString()));
+        sock.on("close", () => resolve(got));
+        sock.on("error", () => resolve(got));
+      });
+      expect(closed).toBe("");
+    } finally {
+      pf2.kill();
+      await pf2.exited;
+    }
+    expect(await new Response(pf2.stderr).text()).toMatch(/error forwarding port 9001/);
+    const notFound = s.kubectl(["port-forward", "pod/no-such-pod", "9000:9000"]);
+    expect(notFound.code).not.toBe(0);
+    expect(notFound.err).toContain('pods "no-such-pod" not found');
   });
 
   test("a killed container is restarted at once, then after the back-off", async () => {

@@ -35,4 +35,6 @@ export interface HandlerContext {
   query: URLSearchParams;
   /** The namespace from the path ("" for cluster-scoped types or all-namespace requests). */
   namespace: string;
+  /** What the runtime passed to `fetch` beside the request (Bun: the server, which upgrades WebSockets). */
+  env?: unknown;
 }

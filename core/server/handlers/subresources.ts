@@ -3,7 +3,6 @@
  * that declares replica paths), `pods/binding`, `pods/eviction` and
  * `namespaces/finalize`.
  */
-import { networkInterfaces } from "node:os";
 import { ApiError, errors } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { ResourceType, ScaleSubresource } from "../../api/registry.ts";
@@ -11,6 +10,7 @@ import { labelSelectorFromObject } from "../../api/selectors.ts";
 import { nowRfc3339 } from "../../api/time.ts";
 import { decodeBody, mediaType, parseJson, readBody } from "../request.ts";
 import { json } from "../respond.ts";
+import { type AgentAccess, agentEndpoint, readPod } from "./agent-endpoint.ts";
 import type { HandlerContext } from "./context.ts";
 import { writeContext } from "./write.ts";
 
@@ -265,13 +265,6 @@ export async function finalizeNamespace(ctx: HandlerContext): Promise<Response> 
   return new Response(stored.raw, { status: 200, headers: { "content-type": "application/json" } });
 }
 
-/** This machine's own addresses: a node on them is reached over loopback (the agent endpoint listens there by default). */
-function localAddresses(): Set<string> {
-  const out = new Set<string>(["127.0.0.1", "::1"]);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
-  return out;
-}
-
 const LOG_OPTIONS = ["follow", "previous", "sinceSeconds", "sinceTime", "timestamps", "tailLines", "limitBytes"];
 
 /**
@@ -280,37 +273,22 @@ const LOG_OPTIONS = ["follow", "previous", "sinceSeconds", "sinceTime", "timesta
  * the text through as it comes (`kubectl logs -f`). The agent's Status
  * errors pass through unchanged.
  */
-export async function podLogs(ctx: HandlerContext): Promise<Response> {
+export async function podLogs(ctx: HandlerContext, access: AgentAccess = {}): Promise<Response> {
   const name = ctx.path.name!;
-  const pod = (await ctx.deps.store.get(ctx.type, ctx.namespace, name)).object as KubeObject & {
-    spec?: { nodeName?: string; containers?: { name: string }[] };
-  };
-  const nodeName = pod.spec?.nodeName;
-  if (!nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
-  const nodeType = ctx.deps.registry.get("", "v1", "nodes")!;
-  let node: KubeObject & { status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } };
-  try {
-    node = (await ctx.deps.store.get(nodeType, "", nodeName)).object as typeof node;
-  } catch (e) {
-    if (e instanceof ApiError && e.reason === "NotFound") throw new ApiError({ reason: "ServiceUnavailable", message: `node ${nodeName} of pod ${name} is not registered` });
-    throw e;
-  }
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  const ip = node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
-  if (!port || !ip) throw new ApiError({ reason: "ServiceUnavailable", message: `node ${nodeName} has no agent endpoint to read logs from` });
-  const host = localAddresses().has(ip) ? "127.0.0.1" : ip.includes(":") ? `[${ip}]` : ip;
+  const pod = await readPod(ctx);
+  const agent = await agentEndpoint(ctx, pod, access);
   const q = new URLSearchParams();
   for (const k of LOG_OPTIONS) {
     const v = ctx.query.get(k);
     if (v !== null) q.set(k, v);
   }
   const container = ctx.query.get("container") ?? "";
-  const url = `http://${host}:${port}/containerLogs/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${q}`;
+  const url = `http://${agent.authority}/containerLogs/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${q}`;
   let res: Response;
   try {
-    res = await fetch(url, { signal: ctx.req.signal });
+    res = await fetch(url, { signal: ctx.req.signal, headers: agent.headers });
   } catch (e) {
-    throw new ApiError({ reason: "ServiceUnavailable", message: `cannot reach the agent of node ${nodeName}: ${(e as Error).message}` });
+    throw new ApiError({ reason: "ServiceUnavailable", message: `cannot reach the agent of node ${agent.nodeName}: ${(e as Error).message}` });
   }
   return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "text/plain" } });
 }
