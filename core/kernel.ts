@@ -20,6 +20,7 @@ import { createApiServer, type ApiServer } from "./server/app.ts";
 import { ConvertingStore } from "./server/converting-store.ts";
 import { CrdController, crdResourceType } from "./server/crds.ts";
 import { GarbageCollector } from "./server/garbage-collector.ts";
+import { advertiseAddress, KubernetesEndpoints } from "./server/kubernetes-endpoints.ts";
 import type { ServerDeps } from "./server/handlers/context.ts";
 import { NamespaceLifecycle } from "./server/namespace-lifecycle.ts";
 import { RestStorage } from "./server/rest-storage.ts";
@@ -135,7 +136,9 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   if (inlineGc) gc.start();
   let pluginsStarted = false;
   const readyChecks: Record<string, () => boolean | string> = { store: () => true, plugins: () => pluginsStarted || "starting" };
-  const api = createApiServer(deps, { readyChecks });
+  // The local node agent's endpoint token, so pods/log, exec and portforward can reach it.
+  const agentToken = (selected.configs.get("node-agent") as { server?: { token?: string } } | undefined)?.server?.token;
+  const api = createApiServer(deps, { readyChecks, ...(agentToken ? { agents: { token: agentToken } } : {}) });
 
   const client = inProcessClient(api.app.fetch, { fieldManager: "skiff", userAgent: "skiff-kernel" });
   const informers = new SharedInformerFactory(client);
@@ -165,6 +168,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   }
   Object.assign(readyChecks, host.checks());
 
+  let kubernetesEndpoints: KubernetesEndpoints | undefined;
   const kernel: Kernel = {
     registry,
     store,
@@ -173,6 +177,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
     client,
     plugins: host,
     async stop() {
+      await kubernetesEndpoints?.stop();
       await host.stop();
       await informers.stop();
       await events.flush();
@@ -195,6 +200,11 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
     }
   }
   await ensureKubernetesService(storage, registry.get("", "v1", "services")!, ipam, kernel.listening?.port ?? 6443);
+  const advertised = kernel.listening ? advertiseAddress(kernel.listening.hostname) : undefined;
+  if (advertised) {
+    kubernetesEndpoints = new KubernetesEndpoints(client, { ip: advertised, port: kernel.listening!.port }, logger("kubernetes-endpoints"));
+    await kubernetesEndpoints.start();
+  }
   informers.start();
   await host.start();
   pluginsStarted = true;
