@@ -28,7 +28,7 @@ test("the test run has the mutation detector on (test/setup.ts)", () => {
 });
 
 test("in-process watchers of one change share one frozen object; the HTTP answer is the same JSON", async () => {
-  kernel = await createKernel({ memory: true, inlineControllers: false, listen: "127.0.0.1:0" });
+  kernel = await createKernel({ memory: true, inlineControllers: false, listen: { host: "127.0.0.1", port: 0 } });
   const a = kernel.client.watch(CM, { namespace: "default" });
   const b = inProcessClient(kernel.api.app.fetch).watch(CM, { namespace: "default" });
   const http = httpClient({ server: kernel.url! }).watch(CM, { namespace: "default" });
@@ -66,7 +66,7 @@ test("in-process watches keep the API's semantics: selectors, version conversion
   } as KubeObject);
   const [h] = await hpaEvents;
   expect(h!.object.apiVersion).toBe("autoscaling/v1");
-  expect((h!.object as { spec: { targetCPUUtilizationPercentage?: number } }).spec.targetCPUUtilizationPercentage).toBe(50);
+  expect((h!.object as unknown as { spec: { targetCPUUtilizationPercentage?: number } }).spec.targetCPUUtilizationPercentage).toBe(50);
 
   await kernel.store.compact(Number((await c.list(CM, { namespace: "default" })).metadata.resourceVersion));
   const old = c.watch(CM, { namespace: "default", resourceVersion: "1" });
