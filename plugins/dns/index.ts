@@ -6,10 +6,14 @@
  * from the node agent (its `clusterDNS` setting) with the Kubernetes search
  * path, so `web`, `web.default` and `web.default.svc.cluster.local` resolve.
  *
- * Data path choice: the server listens on configured addresses (default
- * 127.0.0.1:10053 for the host; the all-in-one preset points the node agent
- * at an address pods can reach). It is a plugin, not a pod, so homelab
- * machines pay no container for it.
+ * Data path choice: the server listens on configured addresses (default:
+ * the node address, any free port) and publishes itself as the `kube-dns`
+ * Service in kube-system at a fixed ClusterIP (the 10th address of the
+ * service range, e.g. 10.96.0.10), with an EndpointSlice it owns pointing at
+ * the node address and the bound port (service.ts). The network proxy DNATs
+ * `<clusterIP>:53` there, from the host and from pods on every node; the
+ * node agent finds the ClusterIP through the Service. It is a plugin, not a
+ * pod, so homelab machines pay no container for it. See README.md.
  */
 import { readFileSync } from "node:fs";
 import { Tokens } from "../../core/plugin/tokens.ts";
@@ -17,14 +21,23 @@ import type { Plugin } from "../../core/plugin/types.ts";
 import type { EndpointSlice, Service } from "./records.ts";
 import { Zone } from "./records.ts";
 import { DnsServer, type HostPort } from "./server.ts";
+import { type DnsServiceConfig, endpointFor, ensureDnsService, hostAddress, publishedPort } from "./service.ts";
 
 export interface DnsConfig {
   clusterDomain: string;
-  /** `HOST:PORT` addresses to serve on (port 0 picks one). */
+  /**
+   * `HOST:PORT` addresses to serve on (port 0 picks one); empty = the node
+   * address (`service.endpointAddress`, or this host's first non-loopback
+   * IPv4) on a free port. Prefer specific addresses to 0.0.0.0: a UDP answer
+   * from a wildcard socket leaves from the address nearest the client, which
+   * the DNAT of the kube-dns Service does not recognise as its reply.
+   */
   listen: string[];
   /** `HOST[:PORT]` resolvers for other names; empty = the nameservers in /etc/resolv.conf. */
   upstream: string[];
   ttl: number;
+  /** The `kube-dns` Service pods use (see service.ts). */
+  service: DnsServiceConfig;
 }
 
 const SERVICES = { group: "", version: "v1", resource: "services" };
@@ -51,6 +64,8 @@ export function resolvConfServers(text: string): HostPort[] {
 export interface ClusterDns {
   addresses(): HostPort[];
   zone: string;
+  /** The `kube-dns` Service's ClusterIP, once published (port 53). */
+  serviceIP?: string;
 }
 
 const plugin: Plugin<DnsConfig> = {
@@ -64,9 +79,21 @@ const plugin: Plugin<DnsConfig> = {
       additionalProperties: false,
       properties: {
         clusterDomain: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", default: "cluster.local" },
-        listen: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1, default: ["127.0.0.1:10053"] },
+        listen: { type: "array", items: { type: "string", minLength: 1 }, default: [] },
         upstream: { type: "array", items: { type: "string", minLength: 1 }, default: [] },
         ttl: { type: "integer", minimum: 0, maximum: 3600, default: 5 },
+        service: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            enabled: { type: "boolean", default: true },
+            namespace: { type: "string", minLength: 1, default: "kube-system" },
+            name: { type: "string", minLength: 1, default: "kube-dns" },
+            clusterIP: { type: "string", pattern: "^(\\d+\\.\\d+\\.\\d+\\.\\d+)?$", default: "" },
+            endpointAddress: { type: "string", pattern: "^(\\d+\\.\\d+\\.\\d+\\.\\d+)?$", default: "" },
+          },
+          default: {},
+        },
       },
     },
   },
@@ -99,13 +126,53 @@ const plugin: Plugin<DnsConfig> = {
       }
     }
     await Promise.all([services.waitForSync(), slices.waitForSync()]);
-    const server = new DnsServer({ zone, listen: ctx.config.listen.map((l) => parseHostPort(l, 53)), upstream, log: ctx.log });
-    await server.start();
+    const svcCfg = ctx.config.service;
+    let server: DnsServer;
+    if (ctx.config.listen.length > 0) {
+      server = new DnsServer({ zone, listen: ctx.config.listen.map((l) => parseHostPort(l, 53)), upstream, log: ctx.log });
+      await server.start();
+    } else {
+      // The node address on the port the previous run published when it is
+      // free (clients' conntrack entries keep pointing there for a while),
+      // otherwise on any free port.
+      const host = svcCfg.endpointAddress || hostAddress() || "127.0.0.1";
+      const previous = svcCfg.enabled ? await publishedPort(ctx.client, svcCfg, host) : undefined;
+      server = new DnsServer({ zone, listen: [{ host, port: previous ?? 0 }], upstream, log: ctx.log });
+      try {
+        await server.start();
+      } catch (e) {
+        if (previous === undefined) throw e;
+        await server.stop().catch(() => undefined);
+        server = new DnsServer({ zone, listen: [{ host, port: 0 }], upstream, log: ctx.log });
+        await server.start();
+      }
+    }
     const handle = ctx.container.resolve(Tokens.ClusterDns) as ClusterDns & { server?: DnsServer };
     handle.server = server;
-    ctx.log.info({ listen: server.addresses, zone: zone.zone, upstream }, "cluster DNS serving");
+    if (svcCfg.enabled) {
+      const endpoint = endpointFor(server.addresses, svcCfg.endpointAddress);
+      if (server.addresses.some((a) => a.host === "0.0.0.0")) {
+        ctx.log.warn({ listen: server.addresses }, "cluster DNS listens on 0.0.0.0: UDP answers through the kube-dns ClusterIP may leave from the wrong address; listen on the node address instead");
+      }
+      if (!endpoint) {
+        ctx.log.warn({ listen: server.addresses }, "cluster DNS listens on no address pods can reach: not publishing the kube-dns Service (listen on 0.0.0.0 or a node address)");
+      } else {
+        try {
+          const ip = await ensureDnsService(ctx.client, svcCfg, endpoint, ctx.nodeName, ctx.log);
+          if (ip) handle.serviceIP = ip;
+        } catch (e) {
+          await server.stop();
+          throw e;
+        }
+      }
+    }
+    ctx.log.info({ listen: server.addresses, zone: zone.zone, upstream, serviceIP: handle.serviceIP }, "cluster DNS serving");
     return async () => {
       delete handle.server;
+      delete handle.serviceIP;
+      // The EndpointSlice stays: while the server is down, queries to the
+      // ClusterIP are refused at once (closed port), and the next run binds
+      // the same port again.
       await server.stop();
     };
   },

@@ -8,6 +8,7 @@
 import { Tokens } from "../../core/plugin/tokens.ts";
 import type { Plugin } from "../../core/plugin/types.ts";
 import { DEFAULT_AGENT_CONFIG, NodeAgent, type NodeAgentConfig } from "./agent.ts";
+import { ClusterDnsSource, setClusterDnsSource } from "./dns-config.ts";
 import { AgentServer } from "./server.ts";
 
 export { NodeAgent, type NodeAgentConfig } from "./agent.ts";
@@ -40,6 +41,9 @@ const configSchema = {
     stopPodsOnExit: { enum: ["auto", "always", "never"], default: d.stopPodsOnExit },
     normalEvents: { enum: ["auto", "on", "off"], default: d.normalEvents },
     nodeIP: { type: "string" },
+    /** Like the kubelet's: the nameservers of ClusterFirst pods; empty = the kube-dns Service's ClusterIP. */
+    clusterDNS: { type: "array", items: { type: "string", pattern: "^\\d+\\.\\d+\\.\\d+\\.\\d+$" }, maxItems: 3, default: [] },
+    clusterDomain: { type: "string", minLength: 1, default: "cluster.local" },
     labels: { type: "object", additionalProperties: { type: "string" }, default: {} },
     taints: {
       type: "array",
@@ -68,8 +72,14 @@ const configSchema = {
   },
 };
 
+/** Pod DNS settings (see dns-config.ts). */
+export interface AgentDnsConfig {
+  clusterDNS: string[];
+  clusterDomain: string;
+}
+
 /** A fresh node agent plugin (each kernel gets its own instance). */
-export function nodeAgentPlugin(): Plugin<NodeAgentConfig> {
+export function nodeAgentPlugin(): Plugin<NodeAgentConfig & AgentDnsConfig> {
   let agent: NodeAgent | undefined;
   let server: AgentServer | undefined;
   return {
@@ -89,6 +99,9 @@ export function nodeAgentPlugin(): Plugin<NodeAgentConfig> {
       const runtime = adapters.find((a) => a.name === want);
       if (!runtime) throw new Error(`no runtime adapter named "${want}" is registered (registered: ${adapters.map((a) => a.name).join(", ") || "none"})`);
       const dataDir = c.isRegistered(Tokens.DataDir, true) ? c.resolve(Tokens.DataDir) : undefined;
+      const dnsSource = new ClusterDnsSource({ client: ctx.client, configured: ctx.config.clusterDNS ?? [], domain: ctx.config.clusterDomain ?? "cluster.local" });
+      setClusterDnsSource(ctx.client, dnsSource);
+      await dnsSource.refresh();
       agent = new NodeAgent(ctx, runtime, { ...(dataDir ? { dataDir } : {}), ...(ctx.nodeName ? { nodeName: ctx.nodeName } : {}) });
       if (ctx.config.server.enabled) {
         server = new AgentServer(agent, ctx.config.server, ctx.log);

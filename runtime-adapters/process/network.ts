@@ -133,7 +133,13 @@ export class PodNetwork {
     try {
       await ip(
         ["-batch", "-"],
-        [`netns add ${netns}`, `link add ${veth} type veth peer name eth0 netns ${netns}`, `link set ${veth} master ${this.opts.bridge} up`].join("\n") + "\n",
+        [
+          `netns add ${netns}`,
+          `link add ${veth} type veth peer name eth0 netns ${netns}`,
+          `link set ${veth} master ${this.opts.bridge} up`,
+          // Hairpin: a pod reaching its own Service's ClusterIP is DNATed back out of the port it came in by.
+          `link set ${veth} type bridge_slave hairpin on`,
+        ].join("\n") + "\n",
       );
       await ip(
         ["-n", netns, "-batch", "-"],
