@@ -8,17 +8,25 @@ import type { Plugin } from "../core/plugin/types.ts";
 import scheduler from "./scheduler/index.ts";
 import { fakeRuntimePlugin } from "../runtime-adapters/fake/index.ts";
 import { processRuntimePlugin } from "../runtime-adapters/process/index.ts";
+import { containerdRuntimePlugin } from "../runtime-adapters/containerd/index.ts";
+import { dockerRuntimePlugin } from "../runtime-adapters/docker/index.ts";
 import { createNodeLifecyclePlugin } from "./controllers/node-lifecycle/index.ts";
 import { nodeAgentPlugin } from "./node-agent/index.ts";
 import { controllerPlugins } from "./controllers/index.ts";
+import dnsPlugin from "./dns/index.ts";
+import { networkProxyPlugin } from "./network-proxy/index.ts";
 
 export function builtinPlugins(): Plugin<never>[] {
   return [
     scheduler as Plugin<never>,
     ...controllerPlugins(),
     createNodeLifecyclePlugin() as Plugin<never>,
+    dnsPlugin as Plugin<never>,
+    networkProxyPlugin() as Plugin<never>,
     nodeAgentPlugin() as Plugin<never>,
     processRuntimePlugin() as Plugin<never>,
     fakeRuntimePlugin() as Plugin<never>,
+    containerdRuntimePlugin() as Plugin<never>,
+    dockerRuntimePlugin() as Plugin<never>,
   ];
 }

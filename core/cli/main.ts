@@ -6,14 +6,16 @@
  *   data in ./.skiff, API on 127.0.0.1:6443, process runtime).
  * - `skiff agent`: joins this machine to a server as a node.
  * - `skiff plugins list | add | remove`: third-party plugins.
+ * - `skiff images import <file.tar>`: loads an image archive into the
+ *   runtime's image store (any runtime adapter with `capabilities.imageStore`).
  *
  * Settings come from flags, then the config file (`--config`, default
  * `<data-dir>/skiff.yaml` when it exists), then defaults. Every error is one
  * line on stderr and a non-zero exit.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { isApiError } from "../api/errors.ts";
 import { EventRecorder } from "../client/events.ts";
@@ -21,13 +23,15 @@ import { httpClient } from "../client/fetch-client.ts";
 import { SharedInformerFactory } from "../client/informer.ts";
 import { createKernel, selectPlugins } from "../kernel.ts";
 import { logger } from "../log.ts";
-import { loadConfig, type PluginSettings, PRESETS, type PresetName, saveConfig, type SkiffConfig } from "../plugin/config.ts";
+import { loadConfig, pluginConfig, type PluginSettings, PRESETS, type PresetName, saveConfig, type SkiffConfig } from "../plugin/config.ts";
+import { rootContainer } from "../plugin/di.ts";
 import { PluginHost } from "../plugin/host.ts";
 import { installPlugin, loadInstalled, uninstallPlugin } from "../plugin/loader.ts";
-import { enabledPlugins } from "../plugin/presets.ts";
+import { availableRuntimes, enabledPlugins } from "../plugin/presets.ts";
 import { PluginError, PluginRegistry } from "../plugin/registry.ts";
 import { Tokens } from "../plugin/tokens.ts";
 import type { Plugin } from "../plugin/types.ts";
+import type { RuntimeAdapter } from "../runtime/adapter.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 
 function hostPort(v: string): { host: string; port: number } {
@@ -351,6 +355,121 @@ plugins
       saveConfig(file, config);
     }
     process.stdout.write(`removed ${name} (package ${pkg}); it stops loading at the next start\n`);
+  });
+
+// ---- skiff images ------------------------------------------------------------
+
+interface ImagesFlags extends Common {
+  runtime?: string;
+  socket?: string;
+  set?: string[];
+}
+
+function keyValue(v: string, prev: string[] = []): string[] {
+  if (!/^[A-Za-z][\w.-]*=/.test(v)) throw new InvalidArgumentError(`expected KEY=VALUE, got ${JSON.stringify(v)}`);
+  return [...prev, v];
+}
+
+/** A progress display for `done/total` bytes: a redrawn bar on a terminal, a line per 10 % otherwise. */
+function progressReporter(out: NodeJS.WriteStream, label: string): { update(done: number, total: number): void; end(): void } {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  let lastStep = -1;
+  let drawn = false;
+  return {
+    update(done, total) {
+      const frac = total > 0 ? Math.min(1, done / total) : 1;
+      if (out.isTTY) {
+        const width = 30;
+        const filled = Math.round(frac * width);
+        out.write(`\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}% ${mb(done)}/${mb(total)} MB`);
+        drawn = true;
+      } else {
+        const step = Math.floor(frac * 10);
+        if (step === lastStep) return;
+        lastStep = step;
+        out.write(`${label}: ${step * 10}% (${mb(done)}/${mb(total)} MB)\n`);
+      }
+    },
+    end() {
+      if (drawn) out.write("\n");
+    },
+  };
+}
+
+/**
+ * The runtime adapter the server would run for `name`, built from its
+ * plugin (found by the `runtime:<name>` it provides) with the config from
+ * skiff.yaml, `--socket` and `--set`. Returns the adapter and a cleanup.
+ */
+async function runtimeAdapter(o: ImagesFlags): Promise<{ runtime: RuntimeAdapter; name: string; close(): Promise<void> }> {
+  const { config, dataDir } = settings(o, ".skiff");
+  const name = o.runtime ?? config.runtime ?? "process";
+  const { plugins: available } = await availablePlugins(dataDir);
+  const plugin = available.find((p) => (p.manifest.provides ?? []).includes(`runtime:${name}`));
+  if (!plugin) throw new PluginError(`unknown runtime "${name}" (available: ${availableRuntimes(available).join(", ")})`);
+  const given: Record<string, unknown> = { ...config.plugins?.[plugin.manifest.name]?.config };
+  if (o.socket) given.socket = o.socket;
+  for (const kv of o.set ?? []) {
+    const i = kv.indexOf("=");
+    const raw = kv.slice(i + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      /* a plain string */
+    }
+    given[kv.slice(0, i)] = value;
+  }
+  const pluginConf = pluginConfig(plugin, given);
+  const container = rootContainer.createChildContainer();
+  if (existsSync(dataDir)) container.register(Tokens.DataDir, { useValue: dataDir });
+  await plugin.register?.(container, pluginConf as never, Tokens);
+  const runtime = container.isRegistered(Tokens.RuntimeAdapter, true) ? container.resolveAll(Tokens.RuntimeAdapter).find((a) => a.name === name) : undefined;
+  if (!runtime) throw new PluginError(`plugin "${plugin.manifest.name}" registered no runtime adapter named "${name}"`);
+  return {
+    runtime,
+    name,
+    async close() {
+      await runtime.close();
+      await plugin.stop?.();
+    },
+  };
+}
+
+const images = program.command("images").description("manage the images of this node's container runtime");
+
+images
+  .command("import <file>")
+  .description("load an image archive (OCI layout or docker-save tar) into the runtime's image store")
+  .option("--runtime <name>", "runtime whose store gets the images: containerd, docker … (default: the config's, else process)")
+  .option("--socket <path>", "the runtime's socket (its plugin's `socket` setting)")
+  .option("--set <key=value>", "another setting of the runtime's plugin (repeatable), e.g. --set ctr=/usr/bin/ctr", keyValue)
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--config <file>", "config file (default <data-dir>/skiff.yaml)")
+  .action(async (file: string, o: ImagesFlags) => {
+    if (!existsSync(file)) throw new PluginError(`${file}: no such file`);
+    if (!statSync(file).isFile()) throw new PluginError(`${file}: not a file`);
+    const { runtime, name, close } = await runtimeAdapter(o);
+    try {
+      if (!runtime.capabilities.imageStore || !runtime.importImage) {
+        throw new PluginError(`the ${name} runtime keeps no image store to import into; choose one that does with --runtime (e.g. containerd, docker)`);
+      }
+      try {
+        await runtime.version();
+      } catch (e) {
+        throw new PluginError(`cannot reach the ${name} runtime: ${(e as Error).message.split("\n")[0]}`);
+      }
+      const bar = progressReporter(process.stderr, `importing ${basename(file)}`);
+      let names: string[];
+      try {
+        names = await runtime.importImage(file, (p) => bar.update(p.done, p.total));
+      } finally {
+        bar.end();
+      }
+      for (const n of names) process.stdout.write(`${n}\n`);
+    } finally {
+      await close();
+    }
   });
 
 try {

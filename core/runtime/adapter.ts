@@ -146,8 +146,20 @@ export interface ContainerConfig {
   tty: boolean;
   /** Limits in canonical units; absent = unlimited. */
   resources: { cpuMillis?: number; memoryBytes?: number; cpuRequestMillis?: number };
+  /** The container's effective security context (pod-level values merged in by the agent); absent = the runtime's defaults. */
+  securityContext?: ContainerSecurityContext;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+}
+
+/** What of a container's `securityContext` runtimes with isolation apply (the process runtime ignores it). */
+export interface ContainerSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
+  /** Capability names as in the pod spec (`NET_ADMIN`, `ALL`), without the `CAP_` prefix. */
+  capabilities?: { add?: string[]; drop?: string[] };
+  privileged?: boolean;
 }
 
 export type ContainerState = "created" | "running" | "exited" | "unknown";

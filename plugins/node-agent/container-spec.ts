@@ -8,6 +8,7 @@
  * no longer matches its spec.
  */
 import { createHash } from "node:crypto";
+import type { ContainerSecurityContext } from "../../core/runtime/adapter.ts";
 import { quantityOf } from "../../core/types/quantity.ts";
 import type { Container, EnvVar, Pod } from "./types.ts";
 
@@ -232,4 +233,32 @@ export function binaryEntries(obj: { data?: Record<string, string>; binaryData?:
   for (const [k, v] of Object.entries(obj.data ?? {})) out.set(k, base64Data ? Buffer.from(v, "base64") : Buffer.from(v, "utf8"));
   for (const [k, v] of Object.entries(obj.binaryData ?? {})) out.set(k, Buffer.from(v, "base64"));
   return out;
+}
+
+interface SecurityContextSpec {
+  runAsUser?: number;
+  runAsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
+  privileged?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+}
+
+/**
+ * The container's effective security context for the runtime: the
+ * container's `securityContext`, `runAsUser` / `runAsGroup` falling back to
+ * the pod's (as the kubelet's determineEffectiveSecurityContext). Empty when
+ * neither sets anything.
+ */
+export function containerSecurityContext(pod: { spec: object }, c: object): { securityContext?: ContainerSecurityContext } {
+  const podSc = (pod.spec as { securityContext?: { runAsUser?: number; runAsGroup?: number } }).securityContext ?? {};
+  const sc = (c as { securityContext?: SecurityContextSpec }).securityContext ?? {};
+  const out: ContainerSecurityContext = {};
+  const runAsUser = sc.runAsUser ?? podSc.runAsUser;
+  const runAsGroup = sc.runAsGroup ?? podSc.runAsGroup;
+  if (runAsUser !== undefined) out.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
+  if (sc.readOnlyRootFilesystem !== undefined) out.readOnlyRootFilesystem = sc.readOnlyRootFilesystem;
+  if (sc.privileged !== undefined) out.privileged = sc.privileged;
+  if (sc.capabilities) out.capabilities = { add: [...(sc.capabilities.add ?? [])], drop: [...(sc.capabilities.drop ?? [])] };
+  return Object.keys(out).length ? { securityContext: out } : {};
 }

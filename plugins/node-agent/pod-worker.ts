@@ -30,6 +30,7 @@ import {
   containerEnv,
   containerHash,
   containerResources,
+  containerSecurityContext,
   type EnvSources,
   expandCommand,
   LABEL_CONTAINER_NAME,
@@ -38,6 +39,8 @@ import {
   LABEL_POD_UID,
   type PodRuntimeInfo,
 } from "./container-spec.ts";
+import { sandboxDns } from "./dns-config.ts";
+import { ensureImage, pullSecretsKeyring } from "./images.ts";
 import { logText } from "./logs.ts";
 import { byName, computePodStatus, type Waiting } from "./pod-status.ts";
 import { ContainerProbes, type ProbeKind, runHandler } from "./prober.ts";
@@ -386,7 +389,6 @@ export class PodWorker {
 
   #sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
     const logDirectory = this.#logDir(pod);
-    const dns = pod.spec.dnsConfig;
     return {
       uid: this.uid,
       name: pod.metadata.name!,
@@ -400,7 +402,7 @@ export class PodWorker {
         (c.ports ?? []).map((p) => ({ containerPort: p.containerPort, ...(p.hostPort ? { hostPort: p.hostPort } : {}), protocol: (p.protocol ?? "TCP") as "TCP" })),
       ),
       logDirectory,
-      ...(dns ? { dns: { servers: dns.nameservers ?? [], searches: dns.searches ?? [], options: (dns.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : o.name)) } } : {}),
+      ...sandboxDns(pod, this.deps.client),
     };
   }
 
@@ -422,12 +424,18 @@ export class PodWorker {
       throw e;
     }
     const image = c.image ?? "";
-    try {
-      await rt.pullImage(image);
-    } catch (e) {
-      return fail("ErrImagePull", (e as Error).message, this.#retryMs());
-    }
-    this.#event(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
+    const pulled = await ensureImage({
+      runtime: rt,
+      image,
+      ...(c.imagePullPolicy ? { policy: c.imagePullPolicy } : {}),
+      credentials: async () => {
+        const { keyring, missing } = await pullSecretsKeyring(this.deps.client, pod);
+        if (missing.length) this.#event(pod, "Warning", "FailedToRetrieveImagePullSecret", `Unable to retrieve some image pull secrets (${missing.join(", ")}); attempting to pull the image may not succeed.`);
+        return keyring.lookup(image);
+      },
+      event: (type, reason, message) => this.#event(pod, type, reason, message),
+    });
+    if (!pulled.ok) return fail(pulled.reason, pulled.message, this.#retryMs());
     const { command, args } = expandCommand(c, env);
     // The runtime creates the directory when it first writes.
     const logDir = join(this.#logDir(pod), c.name);
@@ -445,6 +453,7 @@ export class PodWorker {
       stdinOnce: c.stdinOnce ?? false,
       tty: c.tty ?? false,
       resources: containerResources(c),
+      ...containerSecurityContext(pod, c),
       labels: { [LABEL_CONTAINER_NAME]: c.name, [LABEL_POD_NAME]: pod.metadata.name!, [LABEL_POD_NAMESPACE]: pod.metadata.namespace!, [LABEL_POD_UID]: this.uid },
       annotations: {
         [ANNOTATION_HASH]: containerHash(c),

@@ -1,0 +1,206 @@
+/**
+ * @module Byte plumbing of the containerd adapter: `ctr tasks exec` as a
+ * child process for exec with stdin (CRI's ExecSync has no stdin) or a TTY
+ * (under Bun's pseudo-terminal, so ctr sees a console and forwards resizes),
+ * `ctr images import` fed from a counting stream, and TCP connections as web
+ * streams for port-forward.
+ */
+import { spawn } from "node:child_process";
+import { createReadStream, statSync } from "node:fs";
+import { connect } from "node:net";
+import type { ExecOptions, ImportProgress } from "../../core/runtime/adapter.ts";
+
+/** A TCP connection to host:port as a readable and a writable web stream. */
+export async function connectTcp(host: string, port: number): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }> {
+  const socket = connect({ host, port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      socket.on("data", (d: Buffer) => c.enqueue(new Uint8Array(d)));
+      socket.on("end", () => {
+        try {
+          c.close();
+        } catch {
+          /* already closed */
+        }
+      });
+      socket.on("error", (e) => {
+        try {
+          c.error(e);
+        } catch {
+          /* already closed */
+        }
+      });
+    },
+    cancel() {
+      socket.destroy();
+    },
+  });
+  const writable = new WritableStream<Uint8Array>({
+    write: (chunk) => new Promise((res, rej) => socket.write(chunk, (e) => (e ? rej(e) : res()))),
+    close: () => void socket.end(),
+    abort: () => void socket.destroy(),
+  });
+  return { readable, writable };
+}
+
+async function pump(from: AsyncIterable<Buffer> | null, to: WritableStream<Uint8Array> | undefined): Promise<void> {
+  if (!from) return;
+  const writer = to?.getWriter();
+  try {
+    for await (const chunk of from) if (writer) await writer.write(new Uint8Array(chunk));
+  } finally {
+    writer?.releaseLock();
+  }
+}
+
+export interface CtrTarget {
+  /** containerd's socket. */
+  socket: string;
+  /** containerd namespace (CRI's is `k8s.io`). */
+  namespace: string;
+  /** The `ctr` binary. */
+  ctr: string;
+}
+
+function runCtr(t: CtrTarget, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(t.ctr, ["-a", t.socket, "-n", t.namespace, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code: code ?? 1, out, err }));
+  });
+}
+
+/**
+ * Runs `command` in container `id` as a new process of its task (`ctr tasks
+ * exec`): the container's environment, user, cgroup and namespaces, as CRI's
+ * exec. Stdin is piped and closed at its end (ctr closes the process's stdin).
+ * Aborting kills the process (`ctr tasks kill --exec-id … -s KILL`); the
+ * result is then 137.
+ */
+export async function ctrExec(t: CtrTarget, id: string, command: string[], opts: ExecOptions): Promise<number> {
+  const execId = `skiff-exec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const args = ["-a", t.socket, "-n", t.namespace, "tasks", "exec", "--exec-id", execId, ...(opts.tty ? ["--tty"] : []), id, ...command];
+  let aborted = false;
+  const kill = () => {
+    aborted = true;
+    void runCtr(t, ["tasks", "kill", "--exec-id", execId, "--signal", "SIGKILL", id]).catch(() => undefined);
+  };
+  if (opts.signal?.aborted) return 137;
+  opts.signal?.addEventListener("abort", kill, { once: true });
+  try {
+    const code = opts.tty ? await ctrExecTty(t.ctr, args, opts) : await ctrExecPiped(t.ctr, args, opts);
+    return aborted ? 137 : code;
+  } finally {
+    opts.signal?.removeEventListener("abort", kill);
+  }
+}
+
+function ctrExecPiped(ctr: string, args: string[], opts: ExecOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ctr, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const outs = [pump(child.stdout, opts.stdout), pump(child.stderr, opts.stderr)];
+    child.stdin.on("error", () => undefined);
+    if (opts.stdin) {
+      void (async () => {
+        const r = opts.stdin!.getReader();
+        try {
+          for (;;) {
+            const { done, value } = await r.read();
+            if (done) break;
+            if (!child.stdin.write(value)) await new Promise((res) => child.stdin.once("drain", res));
+          }
+        } catch {
+          /* the client went away */
+        } finally {
+          child.stdin.end();
+        }
+      })();
+    } else {
+      child.stdin.end();
+    }
+    child.once("error", reject);
+    child.once("close", (code) => void Promise.allSettled(outs).then(() => resolve(code ?? 1)));
+  });
+}
+
+async function ctrExecTty(ctr: string, args: string[], opts: ExecOptions): Promise<number> {
+  const bun = (globalThis as { Bun?: typeof Bun }).Bun;
+  if (!bun) throw new Error("exec with a TTY needs Bun");
+  const writer = opts.stdout?.getWriter();
+  const proc = bun.spawn([ctr, ...args], {
+    terminal: {
+      cols: 80,
+      rows: 24,
+      data: (_t: unknown, data: Uint8Array) => void writer?.write(new Uint8Array(data)).catch(() => undefined),
+    },
+  } as Parameters<typeof Bun.spawn>[1]);
+  const term = (proc as unknown as { terminal: { write(d: Uint8Array | string): void; resize?(c: number, r: number): void; close(): void } }).terminal;
+  if (opts.resize) {
+    void (async () => {
+      for await (const s of opts.resize!) term.resize?.(s.width, s.height);
+    })().catch(() => undefined);
+  }
+  if (opts.stdin) {
+    void (async () => {
+      const r = opts.stdin!.getReader();
+      for (;;) {
+        const { done, value } = await r.read();
+        if (done) break;
+        term.write(value);
+      }
+    })().catch(() => undefined);
+  }
+  const code = await proc.exited;
+  try {
+    term.close();
+  } catch {
+    /* closed */
+  }
+  writer?.releaseLock();
+  return code;
+}
+
+/**
+ * Imports an OCI-layout or docker-save archive into containerd (`ctr images
+ * import -`, reading the archive from a pipe so the bytes consumed are the
+ * progress) and resolves with the names it unpacked.
+ */
+export function ctrImport(t: CtrTarget, archivePath: string, onProgress?: (p: ImportProgress) => void): Promise<string[]> {
+  const total = statSync(archivePath).size;
+  return new Promise((resolve, reject) => {
+    const child = spawn(t.ctr, ["-a", t.socket, "-n", t.namespace, "images", "import", "-"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let done = 0;
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdin.on("error", () => undefined);
+    const input = createReadStream(archivePath);
+    input.on("data", (chunk) => {
+      done += chunk.length;
+      // The last bytes count once ctr has finished with them (unpacked).
+      if (done < total) onProgress?.({ done, total });
+    });
+    input.on("error", (e) => {
+      child.kill("SIGKILL");
+      reject(e);
+    });
+    input.pipe(child.stdin);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code !== 0) return reject(new Error(`importing ${archivePath} failed: ${(err || out).trim().split("\n").at(-1) ?? `ctr exited ${code}`}`));
+      const names = [...out.matchAll(/^unpacking (\S+) \(/gm)].map((m) => m[1]!);
+      if (names.length === 0) return reject(new Error(`${archivePath} held no image with a name`));
+      onProgress?.({ done: total, total });
+      resolve(names);
+    });
+  });
+}
