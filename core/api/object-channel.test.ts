@@ -81,3 +81,40 @@ test("deepFreeze freezes children before parents and leaves frozen subtrees alon
   expect(deepFreeze(null)).toBeNull();
   expect(deepFreeze(3)).toBe(3);
 });
+
+test("informers drop managedFields unless told to keep them, in-process and over HTTP alike", async () => {
+  kernel = await createKernel({ memory: true, inlineControllers: false, listen: { host: "127.0.0.1", port: 0 } });
+  const { SharedInformerFactory } = await import("../client/informer.ts");
+  const http = httpClient({ server: kernel.url! });
+  const factories = [
+    new SharedInformerFactory(kernel.client),
+    new SharedInformerFactory(http),
+    new SharedInformerFactory(kernel.client, { keepManagedFields: true }),
+  ];
+  await kernel.client.create(CM, { metadata: { name: "listed", namespace: "default" }, data: { k: "v" } });
+  const informers = factories.map((f) => f.informer(CM, { namespace: "default" }));
+  for (const f of factories) f.start();
+  for (const i of informers) await i.waitForSync();
+  await kernel.client.create(CM, { metadata: { name: "watched", namespace: "default" }, data: { k: "v" } });
+  for (const name of ["listed", "watched"]) {
+    for (const i of informers) {
+      const o = await waitFor(() => i.get(name, "default"));
+      expect(o.metadata.managedFields === undefined).toBe(i !== informers[2]);
+      expect(o.data).toEqual({ k: "v" });
+    }
+  }
+  // The shared, frozen original still has them for everyone else.
+  const w = kernel.client.watch(CM, { namespace: "default" });
+  const [e] = await first(w);
+  expect(e!.object.metadata.managedFields?.length).toBe(1);
+  for (const f of factories) await f.stop();
+});
+
+async function waitFor<T>(f: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = f();
+    if (v !== undefined) return v;
+    await Bun.sleep(10);
+  }
+  throw new Error("timed out");
+}

@@ -37,6 +37,37 @@ export const FREEZE_SHARED_OBJECTS = ["1", "true"].includes(globalThis.process?.
 /** Where the handler puts events for one in-process watch request. */
 export interface ObjectSink {
   push(events: ChannelEvent[]): void;
+  /** Deliver objects without `metadata.managedFields` (see `withoutManagedFields`). */
+  stripManagedFields?: boolean;
+}
+
+/**
+ * `o` without `metadata.managedFields` — a shallow copy of the object and its
+ * metadata sharing everything else (`o` itself when it has none), as
+ * client-go's TransformStripManagedFields, which kube-scheduler and
+ * kube-controller-manager apply to their informers: field ownership is the
+ * API server's business, and its trees are most of a cached object's memory.
+ */
+export function withoutManagedFields<T extends KubeObject>(o: T): T {
+  const meta = o.metadata;
+  if (meta === undefined || meta.managedFields === undefined) return o;
+  const { managedFields: _, ...rest } = meta;
+  return { ...o, metadata: rest };
+}
+
+/** Stripped copies by original, so every watcher of one change shares one (and informer caches share memory). */
+const stripped = new WeakMap<KubeObject, KubeObject>();
+
+/** `withoutManagedFields(o)` for a shared (read-only) object: one copy per original. */
+export function sharedWithoutManagedFields<T extends KubeObject>(o: T): T {
+  if (o.metadata?.managedFields === undefined) return o;
+  let s = stripped.get(o);
+  if (s === undefined) {
+    s = withoutManagedFields(o);
+    if (FREEZE_SHARED_OBJECTS) deepFreeze(s);
+    stripped.set(o, s);
+  }
+  return s as T;
 }
 
 const sinks = new WeakMap<Request, ObjectSink>();

@@ -23,6 +23,7 @@ import type {
   WriteOptions,
 } from "./types.ts";
 import { ResponseWatchStream } from "./watch-stream.ts";
+import { type AuthenticationResult, setRequestUser } from "../server/auth/types.ts";
 
 /** What both transports reduce to: a Request in, a Response out. */
 export type FetchFn = (req: Request) => Response | Promise<Response>;
@@ -132,12 +133,14 @@ export class FetchClient implements Client {
             push: (events) => {
               for (const e of events) queue.push(e);
             },
+            stripManagedFields: opts.stripManagedFields ?? false,
           });
         }
         return this.#send(req);
       },
       this.#base,
       queue,
+      opts.stripManagedFields ?? false,
     );
   }
 
@@ -338,8 +341,11 @@ export const IN_PROCESS_BASE = "http://skiff.local";
  * kernel passes `kernel.api.app.fetch`): no socket, no serialization beyond
  * JSON bodies.
  */
-export function inProcessClient(fetch: FetchFn, opts: ClientOptions = {}): FetchClient {
-  return new FetchClient({ ...opts, baseUrl: IN_PROCESS_BASE, fetch, objects: true });
+export function inProcessClient(fetch: FetchFn, opts: ClientOptions & { user?: AuthenticationResult } = {}): FetchClient {
+  const { user, ...rest } = opts;
+  // The kernel's own identity, attached to the Request object (nothing on the wire can set it); the gate trusts it.
+  const send: FetchFn = user ? (req) => (setRequestUser(req, user), fetch(req)) : fetch;
+  return new FetchClient({ ...rest, baseUrl: IN_PROCESS_BASE, fetch: send, objects: true });
 }
 
 export interface HttpClientOptions extends ClientOptions {

@@ -39,6 +39,13 @@ export interface InformerOptions extends InformerSelection {
   /** Delays between attempts while the server fails. */
   backoff?: BackoffOptions;
   log?: Logger;
+  /**
+   * Keep `metadata.managedFields` in cached objects. Default false: they are
+   * dropped, as kube-scheduler and kube-controller-manager do with client-go's
+   * TransformStripManagedFields (field ownership is the API server's business,
+   * and its trees are a large share of a cached object's memory).
+   */
+  keepManagedFields?: boolean;
 }
 
 interface Index<T> {
@@ -263,7 +270,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
         continue;
       }
       if (!rv) rv = page.metadata.resourceVersion ?? "";
-      for (const item of page.items) fresh.set(keyOf(item), item);
+      for (const item of page.items) {
+        if (!this.#opts.keepManagedFields && item.metadata?.managedFields !== undefined) delete item.metadata.managedFields;
+        fresh.set(keyOf(item), item);
+      }
       cont = page.metadata.continue || undefined;
       if (!cont) break;
     }
@@ -298,6 +308,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
       resourceVersion: this.#rv,
       allowWatchBookmarks: true,
       timeoutSeconds: this.#opts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random())),
+      stripManagedFields: !this.#opts.keepManagedFields,
     });
     this.#watch = w;
     if (signal.aborted) w.close();

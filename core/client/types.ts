@@ -53,6 +53,11 @@ export interface WatchOptions {
   /** First an ADDED per current object (then a bookmark marking the end when bookmarks are on). */
   sendInitialEvents?: boolean;
   timeoutSeconds?: number;
+  /**
+   * Events carry their objects without `metadata.managedFields` (client-go's
+   * TransformStripManagedFields). Informers ask for it unless told to keep them.
+   */
+  stripManagedFields?: boolean;
 }
 
 export interface WriteOptions {

@@ -64,15 +64,17 @@ export class ResponseWatchStream<T extends KubeObject = KubeObject> implements W
   #iterated = false;
 
   readonly #objects: ChannelEvent[] | undefined;
+  readonly #strip: boolean;
 
   /**
    * `objects`: the queue an in-process request's object sink fills
    * (core/api/object-channel.ts); its events are taken, in order, whenever a
    * chunk arrives and before that chunk's lines.
    */
-  constructor(open: OpenWatch, target: string, objects?: ChannelEvent[]) {
+  constructor(open: OpenWatch, target: string, objects?: ChannelEvent[], stripManagedFields = false) {
     this.#target = target;
     this.#objects = objects;
+    this.#strip = stripManagedFields;
     this.#response = open(this.#abort.signal);
     // Failures surface when iterating; a stream never iterated must not leak a rejection.
     this.#response.catch(() => {});
@@ -127,7 +129,10 @@ export class ResponseWatchStream<T extends KubeObject = KubeObject> implements W
         }
         const batch = chunk.done ? lines.end() : lines.push(chunk.value);
         for (const line of batch) {
-          yield parseWatchLine<T>(line);
+          const ev = parseWatchLine<T>(line);
+          // A parsed line is this stream's own object: drop the field in place.
+          if (this.#strip && ev.object.metadata?.managedFields !== undefined) delete ev.object.metadata.managedFields;
+          yield ev;
           if (this.#closed) return;
         }
         if (chunk.done) return;

@@ -249,7 +249,12 @@ export class WatchHub {
   publish(events: ChangeEvent[]): void {
     if (events.length === 0) return;
     const cap = this.opts.windowSize;
-    for (const ev of events) {
+    for (const e of events) {
+      // The window keeps the bytes, not the parsed object: live watchers share
+      // `e` (and its object) while they consume it, but a window of old
+      // versions' objects would hold ~10x their JSON in memory for the rare
+      // resume; a resumed watch parses again.
+      const ev: ChangeEvent = e.parsed === undefined ? e : { ...e, parsed: undefined };
       if (this.#size < cap) {
         this.#ring[(this.#head + this.#size) % cap] = ev;
         this.#size++;

@@ -7,7 +7,7 @@
  * and resumes from its last resourceVersion.
  */
 import { ApiError, errors } from "../../api/errors.ts";
-import { type ChannelEvent, deepFreeze, FREEZE_SHARED_OBJECTS, objectSinkOf } from "../../api/object-channel.ts";
+import { type ChannelEvent, deepFreeze, FREEZE_SHARED_OBJECTS, objectSinkOf, sharedWithoutManagedFields } from "../../api/object-channel.ts";
 import type { WatchEvent, WatchOptions } from "../../store/types.ts";
 import { parseResourceVersion, queryBool, queryInt, querySelectors } from "../request.ts";
 import { negotiate } from "../respond.ts";
@@ -91,7 +91,8 @@ export function watchObjects(ctx: HandlerContext): Response {
           const events: ChannelEvent[] = new Array(batch.length);
           for (let i = 0; i < batch.length; i++) {
             const e = batch[i]!;
-            events[i] = { type: e.type, object: FREEZE_SHARED_OBJECTS ? deepFreeze(e.object) : e.object };
+            const object = FREEZE_SHARED_OBJECTS ? deepFreeze(e.object) : e.object;
+            events[i] = { type: e.type, object: sink.stripManagedFields ? sharedWithoutManagedFields(object) : object };
           }
           sink.push(events);
           controller.enqueue(NEWLINE);
