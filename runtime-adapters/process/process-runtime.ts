@@ -25,6 +25,7 @@ import type {
 } from "../../core/runtime/adapter.ts";
 import { Cgroups, detectCgroups } from "./cgroups.ts";
 import { type NetworkOptions, networkAvailable, PodNetwork } from "./network.ts";
+import { podFileMounts, writePodFiles } from "./pod-files.ts";
 import { launchScript, SHIM_SCRIPT } from "./shim.ts";
 import { connectTcp, execPiped, execTty } from "./streams.ts";
 import {
@@ -156,6 +157,17 @@ export class ProcessRuntime implements RuntimeAdapter {
         throw e;
       }
     }
+    // Its own resolv.conf and hosts, bound over the host's in each container's private mount namespace.
+    if (this.#isolation) {
+      try {
+        const files = writePodFiles(this.#sandboxFilesDir(id), config, rec.ip);
+        if (files.resolvConf || files.hosts) rec.files = files;
+      } catch (e) {
+        this.#sandboxes.set(id, rec);
+        await this.removePodSandbox(id);
+        throw e;
+      }
+    }
     this.#sandboxes.set(id, rec);
     this.#saveSandbox(rec);
     return id;
@@ -180,6 +192,7 @@ export class ProcessRuntime implements RuntimeAdapter {
     for (const c of this.#containersOf(id)) await this.removeContainer(c.id);
     this.#sandboxes.delete(id);
     rmSync(this.#sandboxPath(id), { force: true });
+    rmSync(this.#sandboxFilesDir(id), { recursive: true, force: true });
   }
 
   async podSandboxStatus(id: string): Promise<PodSandboxStatus | null> {
@@ -223,6 +236,7 @@ export class ProcessRuntime implements RuntimeAdapter {
       ],
       workingDir: config.workingDir || "/",
       mounts: isolated ? config.mounts.map((m) => ({ ...m })) : [],
+      ...(isolated && sb.files ? { podFiles: podFileMounts(sb.files, config.mounts) } : {}),
       resources: { ...config.resources },
       state: "created",
       isolated,
@@ -256,8 +270,10 @@ export class ProcessRuntime implements RuntimeAdapter {
         cgroupProcs: procs,
         ...(rec.isolated ? { hostname: sb.hostname || sb.name } : {}),
         mounts: rec.mounts,
+        ...(rec.podFiles ? { podFiles: rec.podFiles } : {}),
         ...(sb.netns && !rec.isolated ? { netns: sb.netns } : {}),
         privateMounts: rec.isolated,
+        launchedMarker: join(dir, "launched"),
       }),
     );
     if (rec.isolated) {
@@ -287,11 +303,14 @@ export class ProcessRuntime implements RuntimeAdapter {
     });
     let spawnError: Error | undefined;
     void failed.then((e) => (spawnError = e));
-    // The shim writes `pid` right after starting the container; a few ms.
+    // The shim writes `pid` right after starting the container, the launch
+    // script `launched` once its namespaces and mounts are in place (or the
+    // shim `exit` when it failed before): a few ms. Only then may exec enter
+    // the container's namespaces and see what its process sees.
     const deadline = Date.now() + 10_000;
     for (;;) {
       const stamp = readStamp(join(dir, "pid"));
-      if (stamp) {
+      if (stamp && (existsSync(join(dir, "launched")) || existsSync(join(dir, "exit")) || spawnError)) {
         rec.pid = stamp[0];
         rec.startedAt = stamp[1];
         rec.pidStart = procStart(stamp[0]) ?? undefined;
@@ -469,6 +488,11 @@ export class ProcessRuntime implements RuntimeAdapter {
 
   #sandboxPath(id: string): string {
     return join(this.stateDir, "sandboxes", `${id}.json`);
+  }
+
+  /** The sandbox's own files (resolv.conf, hosts); beside its record, which #load tells apart by `.json`. */
+  #sandboxFilesDir(id: string): string {
+    return join(this.stateDir, "sandboxes", id);
   }
 
   #containerDir(id: string): string {

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { accessSync, constants, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import type { ContainerConfig, ContainerState, ContainerStatus, PodSandboxConfig, PodSandboxStatus } from "../../core/runtime/adapter.ts";
+import type { PodFiles } from "./pod-files.ts";
 
 /** A sandbox as recorded on disk: its config's identity fields plus what the runtime set up. */
 export interface SandboxRecord
@@ -16,6 +17,8 @@ export interface SandboxRecord
   ip?: string;
   netns?: string;
   veth?: string;
+  /** The pod's own resolv.conf and hosts (pod-files.ts), when isolated. */
+  files?: PodFiles;
 }
 
 export interface ContainerRecord {
@@ -33,6 +36,8 @@ export interface ContainerRecord {
   env: { name: string; value: string }[];
   workingDir: string;
   mounts: { containerPath: string; hostPath: string; readOnly: boolean }[];
+  /** The sandbox's resolv.conf/hosts bind-mounted over the host's (isolated containers only). */
+  podFiles?: { containerPath: string; hostPath: string }[];
   resources: ContainerConfig["resources"];
   state: ContainerState;
   startedAt?: number;

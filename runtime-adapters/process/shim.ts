@@ -11,9 +11,11 @@
  *
  * The launch script, generated per container, runs as the container's
  * process (so its pid is the container's): it joins the container's cgroups,
- * sets the pod's hostname and bind-mounts the volumes (inside a private
+ * sets the pod's hostname, binds the pod's resolv.conf and hosts over the
+ * host's (pod-files.ts) and bind-mounts the volumes (inside a private
  * mount and UTS namespace, entered after the pod's network namespace, when
- * root), changes directory, then execs `setsid env -i <env> <command>`
+ * root), changes directory, creates `launched` (what `startContainer`
+ * waits for), then execs `setsid env -i <env> <command>`
  * (with `nsenter --net` first when there is a netns but no private mount
  * namespace): the command
  * keeps that pid and leads its own process group, which `stopContainer`
@@ -74,6 +76,13 @@ export interface LaunchSpec {
   hostname?: string;
   /** Bind mounts, applied only in a private mount namespace. */
   mounts: { containerPath: string; hostPath: string; readOnly: boolean }[];
+  /**
+   * The pod's own files (resolv.conf, hosts) bound over existing host files,
+   * before the volumes, in a private mount namespace. Never created on the
+   * host: a missing target (or a failed mount) leaves the host's file and
+   * says so on stderr, without failing the container.
+   */
+  podFiles?: { containerPath: string; hostPath: string }[];
   /** The pod's network namespace name (`ip netns`) to enter at the end; unset when the shim entered it already. */
   netns?: string;
   /**
@@ -82,6 +91,12 @@ export interface LaunchSpec {
    * keep other pods' network namespaces alive after they were deleted.
    */
   privateMounts?: boolean;
+  /**
+   * A file created once the namespaces, mounts and working directory are in
+   * place, just before the command is exec'd: until then an exec entering
+   * the container's namespaces could still see the host's mounts.
+   */
+  launchedMarker?: string;
 }
 
 export function launchScript(s: LaunchSpec): string {
@@ -90,6 +105,11 @@ export function launchScript(s: LaunchSpec): string {
   if (s.privateMounts) lines.push("umount -l /run/netns 2>/dev/null || umount -l /run/netns/* 2>/dev/null");
   for (const f of s.cgroupProcs) lines.push(`printf '%s\\n' $$ >${shq(f)} 2>/dev/null`);
   if (s.hostname !== undefined) lines.push(`hostname ${shq(s.hostname)} 2>/dev/null`);
+  for (const f of s.podFiles ?? []) {
+    const t = shq(f.containerPath);
+    const clean = f.containerPath.replace(/["$`\\]/g, "");
+    lines.push(`{ [[ -f ${t} ]] && mount --bind ${shq(f.hostPath)} ${t}; } 2>/dev/null || echo "skiff: cannot put the pod's ${clean} in place; the host's is used" >&2`);
+  }
   for (const m of s.mounts) {
     const t = shq(m.containerPath);
     const src = shq(m.hostPath);
@@ -98,6 +118,7 @@ export function launchScript(s: LaunchSpec): string {
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${t} 2>/dev/null`);
   }
   lines.push(`cd ${shq(s.workingDir)} || exit 128`);
+  if (s.launchedMarker !== undefined) lines.push(`: >${shq(s.launchedMarker)}`);
   const netns = s.netns !== undefined ? `nsenter --net=/run/netns/${shq(s.netns)} -- ` : "";
   const env = s.env.map((e) => shq(`${e.name}=${e.value}`)).join(" ");
   lines.push(`exec setsid ${netns}env -i ${env} ${s.argv.map(shq).join(" ")}`);
