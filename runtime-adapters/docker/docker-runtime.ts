@@ -8,6 +8,7 @@
  * started. Output is copied from Docker's log into CRI files by
  * LogFollowers.
  */
+import { execFile } from "node:child_process";
 import type {
   ContainerConfig,
   ContainerEvent,
@@ -28,6 +29,13 @@ import { importImage, imageStatus, listImages, pullImage, removeImage } from "./
 import { encodeMap, L, labelFilter, namePart } from "./labels.ts";
 import { LogFollower } from "./log-follower.ts";
 import { containerStatus, type Inspect, sandboxStatus, securityContext } from "./status.ts";
+
+/** Runs a command; resolves with its stdout, rejects with its stderr. */
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: "utf8" }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || err.message}`)) : resolve(stdout)));
+  });
+}
 
 export { registryAuthHeader } from "./images.ts";
 
@@ -79,6 +87,7 @@ export class DockerRuntime implements RuntimeAdapter {
   readonly #o: Required<Omit<DockerRuntimeOptions, "pauseImageArchive" | "onError">> & Pick<DockerRuntimeOptions, "pauseImageArchive" | "onError">;
   #network?: Promise<void>;
   #pause?: Promise<void>;
+  #bridgeName?: string;
   /** Inspects of exited containers (they no longer change until we start or remove them). */
   readonly #final = new Map<string, Inspect>();
   /** Containers whose log this process already copied to the end (exited ones). */
@@ -216,7 +225,33 @@ export class DockerRuntime implements RuntimeAdapter {
       await this.engine.request("DELETE", `/containers/${id}`, { query: { force: 1 } }).catch(() => undefined);
       throw e;
     }
+    if (!config.hostNetwork) await this.#hairpin();
     return id;
+  }
+
+  /**
+   * Puts every port of the pods' bridge in hairpin mode, so a pod reaches
+   * itself through its own Service's ClusterIP (the proxy's DNAT sends the
+   * packet back out of the port it came in by). dockerd does this only with
+   * `--userland-proxy=false`, a daemon-wide choice; CNI's bridge plugin has
+   * `hairpinMode`. Needs root; without it (or `ip`), pods still run.
+   */
+  async #hairpin(): Promise<void> {
+    if (process.getuid?.() !== 0) return;
+    try {
+      this.#bridgeName ??= await (async () => {
+        const net = await this.engine.json<{ Id?: string; Options?: Record<string, string> }>("GET", `/networks/${encodeURIComponent(this.#o.network)}`);
+        return net.Options?.["com.docker.network.bridge.name"] ?? `br-${(net.Id ?? "").slice(0, 12)}`;
+      })();
+      const ports = await run("ip", ["-o", "link", "show", "master", this.#bridgeName]);
+      for (const m of ports.matchAll(/^\d+: ([^:@\s]+)[@:]/gm)) {
+        if (!/hairpin on/.test(await run("ip", ["-d", "-o", "link", "show", "dev", m[1]!]))) {
+          await run("ip", ["link", "set", "dev", m[1]!, "type", "bridge_slave", "hairpin", "on"]);
+        }
+      }
+    } catch (e) {
+      this.#o.onError?.("putting the pod bridge's ports in hairpin mode (pods cannot reach themselves through a Service)", e);
+    }
   }
 
   async #ours(id: string, kind: "sandbox" | "container"): Promise<Inspect | null> {

@@ -25,7 +25,7 @@
  * It runs on the process runtime (root, nft, busybox, curl, kubectl; pods
  * are host processes, resolv.conf bound per pod) and on containerd (a
  * private containerd with CRI and a CNI bridge, a busybox image built
- * offline). The Docker fixture is written but not listed: see `RUNTIMES`.
+ * offline), and on Docker (a private dockerd, the adapter's bridge network).
  *
  * Traffic goes only to loopback, this host's own addresses, and the bridge,
  * namespaces and service range this test creates — and to a ClusterIP only
@@ -165,15 +165,8 @@ const dockerRuntime = (): AcceptanceRuntime => {
   };
 };
 
-/**
- * The matrix. Docker is not in it yet: its bridge ports lack hairpin mode,
- * so a pod reaching its own Service times out (the two cases that fetch
- * through a ClusterIP from inside an endpoint pod fail; with hairpin turned
- * on by hand, all pass). Add `dockerRuntime()` here once the docker adapter
- * sets it (dockerd `--userland-proxy=false` makes libnetwork do so, or the
- * adapter writes `/sys/class/net/<bridge>/brif/<port>/hairpin_mode`).
- */
-const RUNTIMES: AcceptanceRuntime[] = [processRuntime(), containerdRuntime()];
+/** The matrix: every runtime with pod networking. */
+const RUNTIMES: AcceptanceRuntime[] = [processRuntime(), containerdRuntime(), dockerRuntime()];
 
 const json = (s: string): any => JSON.parse(s);
 
