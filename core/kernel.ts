@@ -16,7 +16,13 @@ import { isApiError } from "./api/errors.ts";
 import { type ResourceType, type ResourceTypeInit, TypeRegistry } from "./api/registry.ts";
 import { logger } from "./log.ts";
 import { AdmissionChain } from "./server/admission.ts";
+import { type ClusterSecurity, createClusterSecurity, KERNEL_IDENTITY, type SecurityOptions } from "./server/auth/cluster-security.ts";
+import { AuditLog, type AuditOptions } from "./server/audit.ts";
+import { EncryptingStore, KeySet, lockDataDir, rewriteAll } from "./server/encryption/index.ts";
+import { type HygieneOptions, RequestGuard } from "./server/hygiene.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
+import { NodeAuthorizer } from "./server/auth/node-authorizer.ts";
+import { ClusterRoleAggregator, RbacAuthorizer, reconcileBootstrapPolicy, type ResolvingAuthorizer, reviewResources, skiffAuthorizer } from "./server/auth/rbac/index.ts";
 import { ConvertingStore } from "./server/converting-store.ts";
 import { CrdController, crdResourceType } from "./server/crds.ts";
 import { GarbageCollector } from "./server/garbage-collector.ts";
@@ -60,6 +66,26 @@ export interface KernelOptions {
    * replace these when they run.
    */
   inlineControllers?: boolean;
+  /**
+   * Encryption at rest (always on): which storage keys are sealed (default
+   * `["secrets"]`). Keys live in `<dataDir>/encryption/keys.json`; a memory
+   * kernel uses a fresh in-memory key unless `keys` is given.
+   */
+  encryption?: { resources?: string[]; keys?: KeySet };
+  /**
+   * The audit log of mutating requests: on by default with a data dir
+   * (`<dataDir>/audit/audit.log`), off in memory mode unless a path is
+   * given; `false` turns it off.
+   */
+  audit?: false | Partial<AuditOptions>;
+  /** Limits on requests from the network (in-flight, per client, body deadline) and Bun's idle timeout (default 120 s). */
+  requests?: HygieneOptions & { idleTimeoutSeconds?: number };
+  /**
+   * TLS, authentication and node join tokens (issue 10). Off by default for
+   * now; `skiff server --secure` turns it on. Needs `dataDir` for the PKI
+   * files (`<dataDir>/tls/`) unless everything may be ephemeral.
+   */
+  security?: SecurityOptions;
 }
 
 export interface KernelPluginOptions {
@@ -85,6 +111,23 @@ export interface Kernel {
   /** The in-process client plugins use. */
   client: Client;
   plugins: PluginHost;
+  /** The store wrapper that encrypts Secrets at rest (its `keys`, `reseal`). */
+  encryption: EncryptingStore;
+  /** The audit log, when on. */
+  audit?: AuditLog;
+  /** In-flight and per-client limits for requests from the network. */
+  guard: RequestGuard;
+  /** With `security.enabled`: the PKI, the request gate, ServiceAccount tokens. */
+  security?: ClusterSecurity;
+  /** With `security.enabled`: the server's join token for agents, and the file it is in. */
+  joinToken?: { token: string; file?: string };
+  /**
+   * The authorizer chain (system:masters, then Node, then RBAC) the request
+   * pipeline asks per request: `authorize(user, requestAttributes(req))`.
+   */
+  authorizer: ResolvingAuthorizer;
+  /** The RBAC authorizer on its own (its informers, `visitRulesFor`). */
+  rbac: RbacAuthorizer;
   /** Set when listening. */
   listening?: Listening;
   /** `http://host:port` when listening. */
@@ -112,7 +155,13 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
     mkdirSync(opts.dataDir, { recursive: true });
     path = join(opts.dataDir, "skiff.db");
   }
-  const store = await SqliteStore.open({ path, ...opts.store });
+  const raw = await SqliteStore.open({ path, ...opts.store });
+  // Everything above this sees Secrets decrypted; the database only ever holds them sealed.
+  const keys = opts.encryption?.keys ?? (opts.memory ? KeySet.generate() : KeySet.loadOrCreate(opts.dataDir!));
+  const store = new EncryptingStore(raw, { keys, ...(opts.encryption?.resources ? { resources: opts.encryption.resources } : {}) });
+  const unlock = opts.memory ? () => {} : lockDataDir(opts.dataDir!);
+  const resealed = await rewriteAll(store, raw, registry.all());
+  if (resealed.rewritten > 0) log.info({ ...resealed, key: keys.primary }, "re-encrypted objects with the primary key");
   // What API handlers see: every multi-version kind in the version asked for.
   const versioned = new ConvertingStore(store, registry, conversions);
   const services = defaultServices();
@@ -138,10 +187,39 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const readyChecks: Record<string, () => boolean | string> = { store: () => true, plugins: () => pluginsStarted || "starting" };
   // The local node agent's endpoint token, so pods/log, exec and portforward can reach it.
   const agentToken = (selected.configs.get("node-agent") as { server?: { token?: string } } | undefined)?.server?.token;
-  const api = createApiServer(deps, { readyChecks, ...(agentToken ? { agents: { token: agentToken } } : {}) });
+  const guard = new RequestGuard(opts.requests, logger("requests"));
+  // The reviews answer with the authorizer, built below once the informers exist.
+  let authorizer: ResolvingAuthorizer | undefined;
+  const createOnly = reviewResources(() => authorizer!);
+  const security = opts.security?.enabled
+    ? await createClusterSecurity({
+        options: opts.security,
+        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        ...(opts.listen ? { listenHost: opts.listen.host } : {}),
+        kubernetesServiceIP: ipam.allocator.kubernetesServiceIP,
+        store: versioned,
+        registry,
+        log: logger("security"),
+      })
+    : undefined;
+  const api = createApiServer(deps, {
+    readyChecks,
+    admit: (req) => guard.admit(req),
+    createOnly,
+    ...(agentToken ? { agents: { token: agentToken } } : {}),
+    ...(security ? { gate: security.gate, subresources: security.subresources } : {}),
+  });
+  const auditPath = opts.audit === false ? undefined : (opts.audit?.path ?? (opts.memory ? undefined : join(opts.dataDir!, "audit", "audit.log")));
+  const audit = auditPath !== undefined && opts.audit !== false ? new AuditLog({ ...opts.audit, path: auditPath }, logger("audit")) : undefined;
+  const inProcessFetch = audit ? audit.wrap(api.app.fetch, { inProcess: true }) : api.app.fetch;
 
-  const client = inProcessClient(api.app.fetch, { fieldManager: "skiff", userAgent: "skiff-kernel" });
+  const client = inProcessClient(inProcessFetch, { fieldManager: "skiff", userAgent: "skiff-kernel", user: KERNEL_IDENTITY });
   const informers = new SharedInformerFactory(client);
+  const rbac = new RbacAuthorizer(informers);
+  authorizer = skiffAuthorizer({ node: new NodeAuthorizer(informers), rbac });
+  // The gate authorizes every request from the network (and the kernel's own, as system:masters).
+  if (security) security.gate.authorizer = opts.security?.authorizer ?? authorizer;
+  const aggregator = new ClusterRoleAggregator(client, informers, logger("rbac"));
   const events = new EventRecorder(client, { component: "skiff" });
   const host = new PluginHost({
     role: "server",
@@ -164,6 +242,8 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   } catch (e) {
     await Promise.all([lifecycle.stop(), crds.stop(), gc.stop(), ipam.stop()]);
     await store.close();
+    await audit?.close();
+    unlock();
     throw e;
   }
   Object.assign(readyChecks, host.checks());
@@ -171,14 +251,22 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   let kubernetesEndpoints: KubernetesEndpoints | undefined;
   const kernel: Kernel = {
     registry,
-    store,
+    store: raw,
     storage,
     api,
     client,
     plugins: host,
+    encryption: store,
+    ...(audit ? { audit } : {}),
+    guard,
+    authorizer,
+    rbac,
+    ...(security ? { security } : {}),
     async stop() {
+      security?.stop();
       await kubernetesEndpoints?.stop();
       await host.stop();
+      await aggregator.stop();
       await informers.stop();
       await events.flush();
       await kernel.listening?.stop();
@@ -187,31 +275,47 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       await crds.stop();
       await gc.stop();
       await store.close();
+      await audit?.close();
+      unlock();
       log.info("stopped");
     },
   };
   if (opts.listen) {
-    kernel.listening = await serve({ hostname: opts.listen.host, port: opts.listen.port, fetch: api.app.fetch });
+    const fromNetwork = guard.wrap(api.app.fetch);
+    kernel.listening = await serve({
+      hostname: opts.listen.host,
+      port: opts.listen.port,
+      fetch: audit ? audit.wrap(fromNetwork) : fromNetwork,
+      idleTimeoutSeconds: opts.requests?.idleTimeoutSeconds ?? 120,
+      ...(security ? { tls: security.tls() } : {}),
+    });
     const host = kernel.listening.hostname.includes(":") ? `[${kernel.listening.hostname}]` : kernel.listening.hostname;
-    kernel.url = `http://${host}:${kernel.listening.port}`;
-    if (opts.dataDir) {
+    kernel.url = `${security ? "https" : "http"}://${host}:${kernel.listening.port}`;
+    const writeKubeconfig = () => {
+      if (!opts.dataDir) return;
       kernel.kubeconfigPath = join(opts.dataDir, "kubeconfig.yaml");
-      writeFileSync(kernel.kubeconfigPath, kubeconfig(kernel.url), { mode: 0o600 });
-    }
+      const credentials = security ? { ca: security.pki.ca, cert: security.pki.admin.cert, key: security.pki.admin.key } : undefined;
+      writeFileSync(kernel.kubeconfigPath, kubeconfig(kernel.url!, credentials), { mode: 0o600 });
+    };
+    writeKubeconfig();
+    await security?.startRenewal({ onServing: (tls) => kernel.listening?.setTls?.(tls), onAdmin: writeKubeconfig });
   }
+  if (security) kernel.joinToken = await security.ensureJoinToken(storage);
   await ensureKubernetesService(storage, registry.get("", "v1", "services")!, ipam, kernel.listening?.port ?? 6443);
   const advertised = kernel.listening ? advertiseAddress(kernel.listening.hostname) : undefined;
   if (advertised) {
     kubernetesEndpoints = new KubernetesEndpoints(client, { ip: advertised, port: kernel.listening!.port }, logger("kubernetes-endpoints"));
     await kubernetesEndpoints.start();
   }
+  await reconcileBootstrapPolicy(client, logger("rbac"));
   informers.start();
+  aggregator.start();
   await host.start();
   pluginsStarted = true;
   log.info(
     {
       runtime: runtimeName(),
-      driver: store.driver,
+      driver: raw.driver,
       url: kernel.url,
       plugins: selected.order.map((p) => p.manifest.name),
       ms: Math.round(performance.now() - started),
@@ -299,8 +403,9 @@ async function ensureKubernetesService(storage: RestStorage, type: ResourceType,
   }
 }
 
-/** An admin kubeconfig for this cluster. */
-export function kubeconfig(server: string): string {
+/** An admin kubeconfig for this cluster: with `tls`, the CA and the admin client certificate inline. */
+export function kubeconfig(server: string, tls?: { ca: string; cert: string; key: string }): string {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
   return [
     "apiVersion: v1",
     "kind: Config",
@@ -310,6 +415,7 @@ export function kubeconfig(server: string): string {
     `    server: ${server}`,
     // Plain HTTP until TLS lands; client-node 2.x refuses http:// without this flag.
     ...(server.startsWith("http:") ? ["    insecure-skip-tls-verify: true"] : []),
+    ...(tls ? [`    certificate-authority-data: ${b64(tls.ca)}`] : []),
     "contexts:",
     "- name: skiff",
     "  context:",
@@ -318,7 +424,7 @@ export function kubeconfig(server: string): string {
     "current-context: skiff",
     "users:",
     "- name: admin",
-    "  user: {}",
+    ...(tls ? ["  user:", `    client-certificate-data: ${b64(tls.cert)}`, `    client-key-data: ${b64(tls.key)}`] : ["  user: {}"]),
     "",
   ].join("\n");
 }

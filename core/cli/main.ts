@@ -6,6 +6,9 @@
  *   data in ./.skiff, API on 127.0.0.1:6443, process runtime).
  * - `skiff agent`: joins this machine to a server as a node.
  * - `skiff plugins list | add | remove`: third-party plugins.
+ * - `skiff secrets rotate-key | rewrite | prune-keys | status`: the keys
+ *   that encrypt Secrets at rest (offline: the server must be stopped to
+ *   rewrite or prune).
  * - `skiff images import <file.tar>`: loads an image archive into the
  *   runtime's image store (any runtime adapter with `capabilities.imageStore`).
  *
@@ -13,7 +16,7 @@
  * `<data-dir>/skiff.yaml` when it exists), then defaults. Every error is one
  * line on stderr and a non-zero exit.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -22,6 +25,15 @@ import { EventRecorder } from "../client/events.ts";
 import { httpClient } from "../client/fetch-client.ts";
 import { SharedInformerFactory } from "../client/informer.ts";
 import { createKernel, selectPlugins } from "../kernel.ts";
+import { JoinError, joinCluster } from "../server/pki/node-join.ts";
+import { certSha256 } from "../server/pki/x509.ts";
+import { BOOTSTRAP_SECRET_TYPE, bootstrapTokenSecret, formatJoinToken, generateBootstrapToken, secretData, TOKEN_NAMESPACE } from "../server/auth/bootstrap-tokens.ts";
+import { parse as parseYaml } from "yaml";
+import { tlsFetch } from "../server/pki/tls-client.ts";
+import { TypeRegistry } from "../api/registry.ts";
+import { EncryptingStore, KeySet, keysInUse, lockDataDir, rewriteAll, serverHolding } from "../server/encryption/index.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { builtinTypes } from "../types/index.ts";
 import { logger } from "../log.ts";
 import { loadConfig, pluginConfig, type PluginSettings, PRESETS, type PresetName, saveConfig, type SkiffConfig } from "../plugin/config.ts";
 import { rootContainer } from "../plugin/di.ts";
@@ -145,6 +157,26 @@ interface ServerFlags extends Common {
   serviceCidr?: string;
   serviceNodePortRange?: [number, number];
   fakeNodes?: number;
+  secure?: boolean;
+  tokenAuthFile?: string;
+  audit?: boolean;
+  auditLogPath?: string;
+  auditLogMaxsize?: number;
+  auditLogMaxbackup?: number;
+  encryptionResources?: string[];
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
+  clientQps?: number;
+  clientBurst?: number;
+  clientBusyInflight?: number;
+  requestBodyTimeout?: number;
+  idleTimeout?: number;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function portRange(v: string): [number, number] {
@@ -180,6 +212,20 @@ program
   .option("--fake-nodes <n>", "simulate N nodes with the fake runtime (implies --runtime fake), for scale tests", positiveInt)
   .option("--service-cidr <cidr>", "range Service ClusterIPs come from (default 10.96.0.0/12)", cidr)
   .option("--service-node-port-range <low-high>", "range NodePorts come from (default 30000-32767)", portRange)
+  .option("--secure", "serve HTTPS with client certificates and tokens (a CA and certificates under <data-dir>/tls, a join token in <data-dir>/token)")
+  .option("--token-auth-file <file>", "static bearer tokens, lines of token,user,uid,\"group1,group2\" (with --secure; default <data-dir>/tokens.csv when present)")
+  .option("--audit-log-path <file>", "audit log of mutating requests (default <data-dir>/audit/audit.log)")
+  .option("--audit-log-maxsize <MB>", "rotate the audit log at this size in megabytes (default 100)", positiveInt)
+  .option("--audit-log-maxbackup <n>", "rotated audit logs kept (default 10)", nonNegativeInt)
+  .option("--no-audit", "do not write an audit log")
+  .option("--encryption-resources <list>", "resources encrypted at rest, e.g. secrets,configmaps (default secrets; always includes secrets)", nameList)
+  .option("--max-requests-inflight <n>", "non-mutating requests in flight at most, 0 = no limit (default 400)", nonNegativeInt)
+  .option("--max-mutating-requests-inflight <n>", "mutating requests in flight at most, 0 = no limit (default 200)", nonNegativeInt)
+  .option("--client-qps <n>", "requests per second per client (user, else source IP), 0 = no per-client limit (default 100)", nonNegativeInt)
+  .option("--client-burst <n>", "per-client burst (default 400)", positiveInt)
+  .option("--client-busy-inflight <n>", "enforce the per-client limit only while at least this many requests of other clients are in flight, 0 = always (default 1)", nonNegativeInt)
+  .option("--request-body-timeout <seconds>", "a request body must arrive within this time, else 408 (default 60)", positiveInt)
+  .option("--idle-timeout <seconds>", "close connections silent this long, watches and streams excepted; Bun only, 0 = never, at most 255 (default 120)", nonNegativeInt)
   .action(async (o: ServerFlags) => {
     const log = logger("cli");
     const { config, dataDir } = settings(o, ".skiff");
@@ -194,9 +240,28 @@ program
       listen,
       ...(o.memory ? { memory: true } : {}),
       store: { retention },
+      ...(o.secure ? { security: { enabled: true, ...(o.tokenAuthFile ? { tokenAuthFile: o.tokenAuthFile } : {}) } } : {}),
       services: {
         ...(o.serviceCidr ? { cidr: o.serviceCidr } : {}),
         ...(o.serviceNodePortRange ? { nodePortRange: o.serviceNodePortRange } : {}),
+      },
+      audit:
+        o.audit === false
+          ? false
+          : {
+              ...(o.auditLogPath ? { path: o.auditLogPath } : {}),
+              ...(o.auditLogMaxsize !== undefined ? { maxSizeMB: o.auditLogMaxsize } : {}),
+              ...(o.auditLogMaxbackup !== undefined ? { maxBackups: o.auditLogMaxbackup } : {}),
+            },
+      ...(o.encryptionResources ? { encryption: { resources: [...new Set(["secrets", ...o.encryptionResources])] } } : {}),
+      requests: {
+        ...(o.maxRequestsInflight !== undefined ? { maxRequestsInflight: o.maxRequestsInflight } : {}),
+        ...(o.maxMutatingRequestsInflight !== undefined ? { maxMutatingRequestsInflight: o.maxMutatingRequestsInflight } : {}),
+        ...(o.clientQps !== undefined ? { clientQps: o.clientQps } : {}),
+        ...(o.clientBurst !== undefined ? { clientBurst: o.clientBurst } : {}),
+        ...(o.clientBusyInflight !== undefined ? { clientBusyInflight: o.clientBusyInflight } : {}),
+        ...(o.requestBodyTimeout !== undefined ? { bodyTimeoutMs: o.requestBodyTimeout * 1000 } : {}),
+        ...(o.idleTimeout !== undefined ? { idleTimeoutSeconds: Math.min(255, o.idleTimeout) } : {}),
       },
       plugins: {
         available: (await availablePlugins(dataDir)).plugins,
@@ -208,7 +273,7 @@ program
         nodeName: o.nodeName ?? config.nodeName ?? defaultNodeName(),
       },
     });
-    log.info({ url: kernel.url, kubeconfig: kernel.kubeconfigPath }, "serving");
+    log.info({ url: kernel.url, kubeconfig: kernel.kubeconfigPath, ...(kernel.joinToken ? { joinTokenFile: kernel.joinToken.file } : {}) }, "serving");
     onSignals(() => kernel.stop());
   });
 
@@ -254,11 +319,24 @@ program
       nodeName,
     });
     if (selected.order.length === 0) throw new PluginError("no installed plugin runs in the agent role; the agent would have nothing to do");
-    const client = httpClient({ server, token, fieldManager: "skiff-agent", userAgent: `skiff-agent/${nodeName}` });
+    // https: join with the K10 token (CA pinned by hash, then a node client certificate); http: the token as a bearer token.
+    let joined: Awaited<ReturnType<typeof joinCluster>> | undefined;
+    if (server.startsWith("https:")) {
+      try {
+        joined = await joinCluster({ server, token, nodeName, stateDir: dataDir });
+      } catch (e) {
+        throw new PluginError(e instanceof JoinError ? e.message : `joining ${server} failed: ${(e as Error).message}`);
+      }
+      log.info({ server, nodeName, newCertificate: joined.issued }, "joined with a node client certificate");
+    }
+    const client = joined
+      ? httpClient({ server, fetch: tlsFetch(joined), fieldManager: "skiff-agent", userAgent: `skiff-agent/${nodeName}` })
+      : httpClient({ server, token, fieldManager: "skiff-agent", userAgent: `skiff-agent/${nodeName}` });
     try {
       await client.list({ group: "", version: "v1", resource: "namespaces", namespaced: false }, { limit: 1 });
     } catch (e) {
-      throw new PluginError(`cannot reach the server at ${server}: ${(e as Error).message}`);
+      // Forbidden still means reachable and authenticated (a node may not list namespaces under RBAC).
+      if (!isApiError(e, "Forbidden")) throw new PluginError(`cannot reach the server at ${server}: ${(e as Error).message}`);
     }
     mkdirSync(dataDir, { recursive: true });
     keepRunningOnStrayErrors();
@@ -355,6 +433,199 @@ plugins
       saveConfig(file, config);
     }
     process.stdout.write(`removed ${name} (package ${pkg}); it stops loading at the next start\n`);
+  });
+
+// ---- skiff secrets -----------------------------------------------------------
+
+interface SecretsFlags extends Common {
+  resources?: string[];
+}
+
+/** The data dir's store, opened offline with every Secret (and `resources`) sealed; refused while a server runs. */
+async function offlineStore(o: SecretsFlags) {
+  const { dataDir } = settings(o, ".skiff");
+  const pid = serverHolding(dataDir);
+  if (pid !== undefined) {
+    throw new PluginError(`a server (pid ${pid}) is using ${dataDir}; stop it first (if none runs, remove ${join(dataDir, "encryption", "server.pid")})`);
+  }
+  const db = join(dataDir, "skiff.db");
+  if (!existsSync(db)) throw new PluginError(`no database at ${db}`);
+  const keys = KeySet.load(dataDir);
+  const release = lockDataDir(dataDir);
+  const raw = await SqliteStore.open({ path: db });
+  const resources = [...new Set(["secrets", ...(o.resources ?? [])])];
+  const store = new EncryptingStore(raw, { keys, resources });
+  const registry = new TypeRegistry();
+  for (const t of builtinTypes()) registry.register(t);
+  const types = registry.all().filter((t) => store.encrypts(t));
+  return {
+    dataDir,
+    keys,
+    raw,
+    store,
+    types,
+    async close() {
+      await raw.close();
+      release();
+    },
+  };
+}
+
+const secrets = program.command("secrets").description("the keys that encrypt Secrets at rest (<data-dir>/encryption/keys.json)");
+
+secrets
+  .command("status")
+  .description("list the keys and how many stored versions each one seals (server stopped)")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--resources <list>", "also count these encrypted resources (as given to --encryption-resources)", nameList)
+  .action(async (o: SecretsFlags) => {
+    const s = await offlineStore(o);
+    try {
+      const used = await keysInUse(s.raw, s.types);
+      for (const name of s.keys.names) process.stdout.write(`${name}${name === s.keys.primary ? " (primary)" : ""}\t${used.get(name) ?? 0}\n`);
+      for (const [name, n] of used) if (!s.keys.names.includes(name)) process.stdout.write(`${name}\t${n}\n`);
+    } finally {
+      await s.close();
+    }
+  });
+
+secrets
+  .command("rotate-key")
+  .description("add a new primary key: new writes use it, reads accept every key; the server picks it up (and re-encrypts) at its next start")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .action((o: SecretsFlags) => {
+    const { dataDir } = settings(o, ".skiff");
+    const keys = KeySet.load(dataDir);
+    const name = keys.rotate();
+    keys.save(dataDir);
+    const running = serverHolding(dataDir) !== undefined;
+    process.stdout.write(`new primary key ${name}${running ? "; restart the server to use it" : ""}\n`);
+  });
+
+secrets
+  .command("rewrite")
+  .description("re-encrypt every stored Secret with the primary key and compact older versions away (server stopped)")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--resources <list>", "also these encrypted resources (as given to --encryption-resources)", nameList)
+  .action(async (o: SecretsFlags) => {
+    const s = await offlineStore(o);
+    try {
+      const r = await rewriteAll(s.store, s.raw, s.types);
+      process.stdout.write(`rewrote ${r.rewritten} of ${r.total} objects with key ${s.keys.primary}\n`);
+    } finally {
+      await s.close();
+    }
+  });
+
+secrets
+  .command("prune-keys")
+  .description("drop every key but the primary, once no stored version needs them (server stopped)")
+  .option("--data-dir <dir>", "data directory (default .skiff)")
+  .option("--resources <list>", "also check these encrypted resources (as given to --encryption-resources)", nameList)
+  .action(async (o: SecretsFlags) => {
+    const s = await offlineStore(o);
+    try {
+      const used = await keysInUse(s.raw, s.types);
+      const blocking = [...used].filter(([name]) => name !== s.keys.primary);
+      if (blocking.length > 0) {
+        const what = blocking.map(([name, n]) => `${name} seals ${n} stored versions`).join(", ");
+        throw new PluginError(`${what}; run \`skiff secrets rewrite\` first`);
+      }
+      const dropped = s.keys.pruneToPrimary();
+      s.keys.save(s.dataDir);
+      process.stdout.write(dropped.length > 0 ? `dropped ${dropped.join(", ")}; ${s.keys.primary} remains\n` : `only ${s.keys.primary} is left\n`);
+    } finally {
+      await s.close();
+    }
+  });
+
+// ---- skiff token -------------------------------------------------------------
+
+interface TokenFlags extends Common {
+  kubeconfig?: string;
+  ttl?: number;
+  description?: string;
+}
+
+/** `24h`, `90m`, `3600s`, `0` (never expires) → milliseconds. */
+function duration(v: string): number {
+  const m = /^(\d+)(h|m|s)?$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`expected a duration like 24h, 30m or 0, got ${JSON.stringify(v)}`);
+  return Number(m[1]) * { h: 3_600_000, m: 60_000, s: 1000 }[(m[2] ?? "s") as "h" | "m" | "s"];
+}
+
+/** A client for the server from the admin kubeconfig (`<data-dir>/kubeconfig.yaml` unless --kubeconfig), and the CA's hash. */
+async function adminClient(o: TokenFlags) {
+  const { dataDir } = settings(o, ".skiff");
+  const file = o.kubeconfig ?? join(dataDir, "kubeconfig.yaml");
+  if (!existsSync(file)) throw new PluginError(`no kubeconfig at ${file} (start the server with --secure, or pass --kubeconfig)`);
+  const kc = parseYaml(readFileSync(file, "utf8")) as {
+    clusters?: { cluster?: { server?: string; "certificate-authority-data"?: string } }[];
+    users?: { user?: { "client-certificate-data"?: string; "client-key-data"?: string } }[];
+  };
+  const cluster = kc.clusters?.[0]?.cluster;
+  const user = kc.users?.[0]?.user;
+  const b64 = (s?: string) => (s ? Buffer.from(s, "base64").toString("utf8") : "");
+  if (!cluster?.server?.startsWith("https:") || !cluster["certificate-authority-data"] || !user?.["client-certificate-data"]) {
+    throw new PluginError(`${file} is not a --secure server's admin kubeconfig (https, CA and client certificate)`);
+  }
+  const tls = { ca: b64(cluster["certificate-authority-data"]), cert: b64(user["client-certificate-data"]), key: b64(user["client-key-data"]) };
+  return { client: httpClient({ server: cluster.server, fetch: tlsFetch(tls), userAgent: "skiff-token" }), caHash: await certSha256(tls.ca), server: cluster.server };
+}
+
+const SECRETS = { group: "", version: "v1", resource: "secrets", namespaced: true } as const;
+const token = program.command("token").description("join tokens for agents (bootstrap-token Secrets in kube-system; deleting one revokes it at once)");
+
+token
+  .command("create")
+  .description("create a join token and print it")
+  .option("--ttl <duration>", "how long it is valid: 24h, 30m, 0 for never (default 24h)", duration)
+  .option("--description <text>", "what it is for")
+  .option("--data-dir <dir>", "the server's data directory, for its kubeconfig.yaml (default .skiff)")
+  .option("--kubeconfig <file>", "admin kubeconfig (default <data-dir>/kubeconfig.yaml)")
+  .action(async (o: TokenFlags) => {
+    const { client, caHash } = await adminClient(o);
+    const ttl = o.ttl ?? 24 * 3_600_000;
+    const t = generateBootstrapToken();
+    await client.create(SECRETS, bootstrapTokenSecret({ ...t, ...(ttl > 0 ? { expiration: new Date(Date.now() + ttl) } : {}), ...(o.description ? { description: o.description } : {}) }));
+    process.stdout.write(`${formatJoinToken(caHash, t)}\n`);
+  });
+
+token
+  .command("list")
+  .description("list join tokens")
+  .option("--data-dir <dir>", "the server's data directory (default .skiff)")
+  .option("--kubeconfig <file>", "admin kubeconfig (default <data-dir>/kubeconfig.yaml)")
+  .action(async (o: TokenFlags) => {
+    const { client } = await adminClient(o);
+    const list = await client.list(SECRETS, { namespace: TOKEN_NAMESPACE });
+    const rows = list.items
+      .filter((s) => (s as { type?: string }).type === BOOTSTRAP_SECRET_TYPE)
+      .map((s) => {
+        const d = secretData(s);
+        return [d["token-id"] ?? "", d.expiration ?? "<forever>", d.description ?? ""];
+      });
+    const head = ["ID", "EXPIRES", "DESCRIPTION"];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join("   ").trimEnd() + "\n");
+  });
+
+token
+  .command("delete <id>")
+  .description("revoke a join token (by its id, the part before the dot)")
+  .option("--data-dir <dir>", "the server's data directory (default .skiff)")
+  .option("--kubeconfig <file>", "admin kubeconfig (default <data-dir>/kubeconfig.yaml)")
+  .action(async (id: string, o: TokenFlags) => {
+    const m = /^(?:K10[0-9a-f]{64}::)?([a-z0-9]{6})(?:\.[a-z0-9]{16})?$/.exec(id);
+    if (!m) throw new PluginError(`expected a token id (6 characters [a-z0-9]), got ${JSON.stringify(id)}`);
+    const { client } = await adminClient(o);
+    try {
+      await client.delete(SECRETS, `bootstrap-token-${m[1]}`, { namespace: TOKEN_NAMESPACE });
+    } catch (e) {
+      if (isApiError(e, "NotFound")) throw new PluginError(`no join token with id ${m[1]}`);
+      throw e;
+    }
+    process.stdout.write(`deleted join token ${m[1]}\n`);
   });
 
 // ---- skiff images ------------------------------------------------------------

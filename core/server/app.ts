@@ -4,7 +4,8 @@
  * it on a runtime is `serve.ts`'s job.
  */
 import { Hono } from "hono";
-import { errors } from "../api/errors.ts";
+import { type ApiError, errors } from "../api/errors.ts";
+import { logger } from "../log.ts";
 import { Discovery, type SubresourceInfo } from "./discovery.ts";
 import type { HandlerContext, ServerDeps } from "./handlers/context.ts";
 import { deleteCollection, deleteObject } from "./handlers/delete.ts";
@@ -15,8 +16,9 @@ import { bindPod, evictPod, finalizeNamespace, getScale, podLogs, writeScale } f
 import { watchObjects } from "./handlers/watch.ts";
 import { createObject, patchObject, updateObject } from "./handlers/write.ts";
 import { ApiMetrics } from "./metrics.ts";
+import { internalErrorResponse } from "./hygiene.ts";
 import { OpenApi } from "./openapi.ts";
-import { parseResourcePath, queryBool, queryOf, resolveType } from "./request.ts";
+import { parseResourcePath, queryBool, queryOf, resolveType, type ResourcePath } from "./request.ts";
 import { json, jsonText, statusResponse } from "./respond.ts";
 
 export const VERSION_INFO = {
@@ -46,6 +48,29 @@ export interface ApiServerOptions {
   readyChecks?: Record<string, () => boolean | string>;
   /** How to reach node agents for pods/log, pods/exec and pods/portforward (their bearer token). */
   agents?: AgentAccess;
+  /**
+   * The per-client rate check (`hygiene.ts`), run for each resource request
+   * once its user is known: an ApiError (429) refuses it.
+   */
+  admit?: (req: Request) => ApiError | undefined;
+  /** Kinds answered on create and never stored (authorization reviews): POST to the collection only. */
+  createOnly?: CreateOnlyResource[];
+  /**
+   * Authentication and authorization (`auth/authentication.ts`), run before
+   * routing: a Response stops the request (401, 403) or answers it (the
+   * gate's own endpoints, `/cacerts` …); undefined lets it through.
+   */
+  gate?: { handle(req: Request, env?: unknown): Promise<Response | undefined> };
+}
+
+/** A create-only, unstored kind (SelfSubjectAccessReview …), routed before the type registry. */
+export interface CreateOnlyResource {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly namespaced: boolean;
+  /** Answers a POST to the collection; `namespace` is "" for cluster-scoped kinds. */
+  create(req: Request, namespace: string): Promise<Response>;
 }
 
 const BUILTIN_SUBRESOURCES: SubresourceInfo[] = [
@@ -83,8 +108,12 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
   const discovery = new Discovery(deps.registry, () => [...BUILTIN_SUBRESOURCES, ...extra]);
   const openapi = new OpenApi(deps.registry);
 
-  app.onError((e) => statusResponse(e));
+  const log = logger("api");
+  // Anything thrown that is not an ApiError is a bug: a generic 500, the details in the server log only.
+  app.onError((e) => internalErrorResponse(e, log));
   app.notFound(() => statusResponse(errors.notFoundPath()));
+  const gate = opts.gate;
+  if (gate) app.use("*", async (c, next) => (await gate.handle(c.req.raw, c.env)) ?? (await next()));
 
   app.get("/version", () => json(VERSION_INFO));
   for (const p of ["/healthz", "/livez"]) app.get(p, () => new Response("ok", { headers: { "content-type": "text/plain" } }));
@@ -139,6 +168,8 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
     }
     const path = parseResourcePath(group, version, rest);
     if (!path) throw errors.notFoundPath();
+    const answered = opts.createOnly?.find((r) => r.group === group && r.version === version && r.resource === path.resource);
+    if (answered) return createOnly(answered, path, req);
     const type = resolveType(deps.registry, path);
     const ctx: HandlerContext = { deps, type, path, req, query: queryOf(req.url), namespace: path.namespace ?? "", env };
     const label = { verb: "", group, version, resource: path.resource, subresource: path.subresource ?? "" };
@@ -147,8 +178,10 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
       metrics.observe(label, r.status, (performance.now() - started) / 1000);
       return r;
     };
-    const fail = (e: unknown): Response => finish(statusResponse(e));
+    const fail = (e: unknown): Response => finish(internalErrorResponse(e, log));
     try {
+      const refused = opts.admit?.(req);
+      if (refused) return fail(refused);
       const out = dispatch(ctx, req.method, { extra, agents }, label);
       return out instanceof Promise ? out.then(finish, fail) : finish(out);
     } catch (e) {
@@ -168,6 +201,13 @@ export function createApiServer(deps: ServerDeps, opts: ApiServerOptions = {}): 
   app.get("/apis/:group/:version", (c) => resource(c.req.param("group"), c.req.param("version"), [], c.req.raw));
 
   return { app, metrics, discovery };
+}
+
+/** A create-only kind: a POST to its collection (in a namespace when namespaced); any other method is 405. */
+function createOnly(r: CreateOnlyResource, path: ResourcePath, req: Request): Promise<Response> {
+  if (path.name !== undefined || path.subresource !== undefined || (path.namespace !== undefined) !== r.namespaced) throw errors.notFoundPath();
+  if (req.method !== "POST") throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
+  return r.create(req, path.namespace ?? "");
 }
 
 function safe(f: () => boolean | string): boolean | string {

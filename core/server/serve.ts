@@ -2,7 +2,29 @@
  * @module Serving a fetch handler on the runtime at hand: `Bun.serve`,
  * `Deno.serve` or `@hono/node-server`. The one place that knows runtimes
  * (with `websocket.ts`, whose socket events Bun's server dispatches).
+ *
+ * **TLS** (`opts.tls`): TLS 1.2+, a client certificate requested but not
+ * required (token clients have none), the presented chain handed to the
+ * authenticators as `ConnectionInfo.peerCertificates` (which verify it
+ * against the cluster CA themselves: Deno's `node:tls` does not, and Bun's
+ * enforcement has had bugs), and `Listening.setTls` to swap certificates
+ * without a restart.
+ * - Bun: `Bun.serve` does not give the handler the peer certificate (oven-sh/bun
+ *   #14097, open), and Bun's `node:https` has neither `getPeerCertificate`
+ *   nor `setSecureContext`. Bun's `node:tls` server has both, so TLS ends
+ *   there and each connection is piped to a plain `Bun.serve` on a loopback
+ *   port; the inner server maps the pipe's source port (`requestIP`) back to
+ *   the TLS connection's facts, and refuses connections that did not come
+ *   through the TLS listener. WebSocket upgrades (exec, port-forward) keep
+ *   working: the pipe carries bytes. The cost: one more loopback hop per
+ *   connection and a JavaScript copy per chunk (measured in the issue 10
+ *   report: see `core/server/pki/README.md`).
+ * - Node and Deno: `@hono/node-server` on `node:https` (`Deno.serve` cannot
+ *   request client certificates); the peer certificate comes from the
+ *   request's `TLSSocket`.
  */
+import type { ConnectionInfo } from "./auth/types.ts";
+import { CONNECTION, setRequestConnection } from "./auth/connection.ts";
 import { BUN_WEBSOCKET } from "./websocket.ts";
 
 /** `env` is what the runtime passes beside the request (Bun: its server, for WebSocket upgrades). */
@@ -13,6 +35,15 @@ export interface Listening {
   port: number;
   hostname: string;
   stop(): Promise<void>;
+  /** With TLS: swaps the certificate and key (rotation); new connections get them, open ones keep theirs. */
+  setTls?(tls: ServeTls): void;
+}
+
+/** PEM certificate (chain), key, and the CA client certificates are checked against. */
+export interface ServeTls {
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 export interface ServeOptions {
@@ -20,6 +51,14 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port: number;
   fetch: FetchHandler;
+  /** Serve HTTPS (see the module doc). */
+  tls?: ServeTls;
+  /**
+   * Bun: seconds a connection may stay silent before it is closed (slow or
+   * stalled clients); requests that must outlive it call `server.timeout(req, 0)`
+   * (hygiene.ts does for watches and streams). Default 0: never.
+   */
+  idleTimeoutSeconds?: number;
 }
 
 interface BunLike {
@@ -44,17 +83,33 @@ export function runtimeName(): "bun" | "deno" | "node" {
 export async function serve(opts: ServeOptions): Promise<Listening> {
   const g = globalThis as { Bun?: BunLike; Deno?: DenoLike };
   if (g.Bun) {
-    // idleTimeout 0: watches stay open for as long as their timeoutSeconds.
-    const s = g.Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: opts.fetch, idleTimeout: 0, websocket: BUN_WEBSOCKET });
+    // idleTimeout 0 (the default): watches stay open for as long as their timeoutSeconds.
+    const idleTimeout = Math.min(255, Math.max(0, Math.round(opts.idleTimeoutSeconds ?? 0)));
+    if (opts.tls) return serveBunTls(g.Bun, opts, idleTimeout);
+    const s = g.Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: opts.fetch, idleTimeout, websocket: BUN_WEBSOCKET });
     return { port: s.port, hostname: s.hostname, stop: async () => void (await s.stop(true)) };
   }
-  if (g.Deno) {
+  if (g.Deno && !opts.tls) {
     const s = g.Deno.serve({ hostname: opts.hostname, port: opts.port, onListen: () => {} }, opts.fetch);
     return { port: s.addr.port, hostname: s.addr.hostname, stop: () => s.shutdown() };
   }
   const { serve: nodeServe } = await import("@hono/node-server");
+  const https = opts.tls ? await import("node:https") : undefined;
+  const fetch: FetchHandler = opts.tls
+    ? (req, env) => {
+        const e = env as { incoming?: { socket?: TlsSocketLike }; [CONNECTION]?: ConnectionInfo } | undefined;
+        const sock = e?.incoming?.socket;
+        if (sock && e) {
+          const info = connectionOf(sock);
+          setRequestConnection(req, info);
+          e[CONNECTION] = info; // env is per request here
+        }
+        return opts.fetch(req, env);
+      }
+    : opts.fetch;
   return new Promise((resolve) => {
-    const server = nodeServe({ fetch: opts.fetch, hostname: opts.hostname, port: opts.port }, (info) => {
+    const tlsOpts = https && opts.tls ? { createServer: https.createServer, serverOptions: tlsServerOptions(opts.tls) } : {};
+    const server = nodeServe({ fetch, hostname: opts.hostname, port: opts.port, ...tlsOpts }, (info) => {
       resolve({
         port: info.port,
         hostname: opts.hostname,
@@ -63,7 +118,139 @@ export async function serve(opts: ServeOptions): Promise<Listening> {
             (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
             server.close(() => r());
           }),
+        ...(opts.tls ? { setTls: (t: ServeTls) => (server as unknown as SecureContextHolder).setSecureContext(tlsServerOptions(t)) } : {}),
       });
     });
   });
+}
+
+interface SecureContextHolder {
+  setSecureContext(o: Record<string, unknown>): void;
+}
+
+interface TlsSocketLike {
+  remoteAddress?: string;
+  getPeerCertificate?(detailed: true): PeerCert;
+}
+interface PeerCert {
+  raw?: Uint8Array;
+  issuerCertificate?: PeerCert;
+}
+
+function tlsServerOptions(t: ServeTls) {
+  return { cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" as const };
+}
+
+const connectionInfos = new WeakMap<TlsSocketLike, ConnectionInfo>();
+
+/** The presented chain (leaf first, DER) and the peer's address; the same object for every request of a connection. */
+function connectionOf(sock: TlsSocketLike): ConnectionInfo {
+  const known = connectionInfos.get(sock);
+  if (known) return known;
+  const info = readConnection(sock);
+  connectionInfos.set(sock, info);
+  return info;
+}
+
+function readConnection(sock: TlsSocketLike): ConnectionInfo {
+  const chain: Uint8Array[] = [];
+  let c = sock.getPeerCertificate?.(true);
+  while (c?.raw && c.raw.length > 0 && chain.length < 10) {
+    chain.push(new Uint8Array(c.raw));
+    if (!c.issuerCertificate || c.issuerCertificate === c) break;
+    c = c.issuerCertificate;
+  }
+  return { ...(chain.length > 0 ? { peerCertificates: chain } : {}), ...(sock.remoteAddress ? { remoteAddress: sock.remoteAddress } : {}) };
+}
+
+interface Duplex {
+  on(e: "data", f: (d: Uint8Array) => void): unknown;
+  on(e: "drain" | "end", f: () => void): unknown;
+  write(d: Uint8Array): boolean;
+  end(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** Copies `from` to `to` with backpressure (cheaper than `stream.pipe` on Bun's node:net). */
+function relay(from: Duplex, to: Duplex): void {
+  from.on("data", (d) => {
+    if (!to.write(d)) from.pause();
+  });
+  to.on("drain", () => from.resume());
+  from.on("end", () => to.end());
+}
+
+/** Bun: TLS ends in a `node:tls` server; each connection is piped to a plain `Bun.serve` on loopback (see the module doc). */
+async function serveBunTls(bun: BunLike, opts: ServeOptions, idleTimeout: number): Promise<Listening> {
+  const tls = await import("node:tls");
+  const net = await import("node:net");
+  const conns = new Map<number, ConnectionInfo>();
+  const open = new Set<{ destroy(): void }>();
+  const inner = bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout,
+    websocket: BUN_WEBSOCKET,
+    fetch: (req, server) => {
+      const peer = (server as { requestIP(r: Request): { port: number } | null }).requestIP(req);
+      const info = peer ? conns.get(peer.port) : undefined;
+      if (!info) {
+        const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "connect through the TLS listener", reason: "BadRequest", code: 421 };
+        return new Response(JSON.stringify(status), { status: 421, headers: { "content-type": "application/json", connection: "close" } });
+      }
+      setRequestConnection(req, info);
+      // A per-request env: the server's methods, plus the connection facts (for wrappers that hand on a new Request).
+      const s = server as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const env = {
+        upgrade: (...a: unknown[]) => s.upgrade!.apply(server, a),
+        timeout: (...a: unknown[]) => s.timeout!.apply(server, a),
+        requestIP: (...a: unknown[]) => s.requestIP!.apply(server, a),
+        [CONNECTION]: info,
+      };
+      return opts.fetch(req, env);
+    },
+  });
+  const front = tls.createServer(tlsServerOptions(opts.tls!), (sock) => {
+    sock.pause();
+    const info = connectionOf(sock as TlsSocketLike);
+    const up = net.connect({ host: "127.0.0.1", port: inner.port });
+    let port: number | undefined;
+    open.add(sock);
+    const done = () => {
+      if (port !== undefined && conns.get(port) === info) conns.delete(port);
+      open.delete(sock);
+      sock.destroy();
+      up.destroy();
+    };
+    up.once("connect", () => {
+      port = up.localPort!;
+      conns.set(port, info);
+      relay(sock, up);
+      relay(up, sock);
+      sock.resume();
+    });
+    for (const s of [sock, up]) {
+      s.on("close", done);
+      s.on("error", done);
+    }
+  });
+  // Failed handshakes (old TLS versions, bad certificates) are the client's problem.
+  front.on("tlsClientError", () => {});
+  await new Promise<void>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(opts.port, opts.hostname, () => resolve());
+  });
+  const addr = front.address() as { port: number; address: string };
+  return {
+    port: addr.port,
+    hostname: opts.hostname,
+    setTls: (t) => front.setSecureContext(tlsServerOptions(t)),
+    stop: async () => {
+      const closed = new Promise<void>((r) => front.close(() => r()));
+      for (const c of open) c.destroy();
+      await closed;
+      await inner.stop(true);
+    },
+  };
 }

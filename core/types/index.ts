@@ -57,6 +57,14 @@ export { hpaV1Type, hpaV1ToV2, hpaV2ToV1 } from "./autoscaling-v1/index.ts";
 export { hpaV2Type } from "./autoscaling-v2/index.ts";
 export { EVICTION_SCHEMA, pdbType, policyV1Types } from "./policy-v1/index.ts";
 export { clusterRoleBindingType, clusterRoleType, rbacV1Types, roleBindingType, roleType } from "./rbac-v1/index.ts";
+export {
+  AUTHORIZATION_GROUP,
+  authorizationV1Types,
+  localSubjectAccessReviewType,
+  selfSubjectAccessReviewType,
+  selfSubjectRulesReviewType,
+  subjectAccessReviewType,
+} from "./authorization-v1/index.ts";
 export { coordinationV1Types, leaseType } from "./coordination-v1/index.ts";
 export { discoveryV1Types, endpointSliceType } from "./discovery-v1/index.ts";
 export { ingressClassType, ingressType, networkingV1Types, networkPolicyType } from "./networking-v1/index.ts";

@@ -63,7 +63,9 @@ export async function startServer(runtime: Runtime = "bun", extraArgs: string[] 
   const dir = startOpts.dir ?? mkdtempSync(join(tmpdir(), `skiff-e2e-${runtime}-`));
   const home = join(dir, "home");
   const [cmd, ...args] = command(runtime);
-  const proc = spawn(cmd!, [...args, "server", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", ...extraArgs], {
+  // SKIFF_E2E_SECURE=1 runs any suite against `--secure` servers (kubectl uses the kernel-written kubeconfig either way).
+  const secure = process.env.SKIFF_E2E_SECURE === "1" && !extraArgs.includes("--secure") ? ["--secure"] : [];
+  const proc = spawn(cmd!, [...args, "server", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", ...secure, ...extraArgs], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, SKIFF_LOG_LEVEL: "info" },
@@ -73,7 +75,7 @@ export async function startServer(runtime: Runtime = "bun", extraArgs: string[] 
     const timer = setTimeout(() => reject(new Error(`server on ${runtime} did not start: ${stderr}`)), 30_000);
     proc.stderr!.on("data", (d: Buffer) => {
       stderr += d.toString();
-      const m = /"msg":"serving"/.test(stderr) && /"url":"(http:\/\/[^"]+)"/.exec(stderr);
+      const m = /"msg":"serving"/.test(stderr) && /"url":"(https?:\/\/[^"]+)"/.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -1,0 +1,191 @@
+/**
+ * @module The cluster's PKI under `<dataDir>/tls/` (every file 0600, the
+ * directory 0700):
+ *
+ * | file | what |
+ * |---|---|
+ * | `ca.crt`, `ca.key` | the cluster CA (ECDSA P-256, 10 years) |
+ * | `serving.crt`, `serving.key` | the API server's certificate: SANs for the listen address(es), localhost, 127.0.0.1, the host name, `kubernetes[.default[.svc[.cluster.local]]]` and the `kubernetes` Service ClusterIP |
+ * | `admin.crt`, `admin.key` | the admin client certificate (CN=skiff-admin, O=system:masters) the kubeconfig carries |
+ * | `sa.key`, `sa.pub` | the ServiceAccount token signing key pair (ES256) |
+ *
+ * Created at first start, kept after. `renew()` (called at start and daily)
+ * reissues a serving or admin certificate within `renewBeforeMs` of its
+ * expiry — or whose SANs no longer match what is wanted — with a fresh key;
+ * the server then swaps its TLS context without restarting. The CA itself is
+ * not rotated (a new CA would invalidate every issued certificate and join
+ * token; that is an explicit operation left for later).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type CertKeyPem, certSha256, createCa, EC_ALG, issue, loadSigner, parseCert, pem, type Signer, x509 } from "./x509.ts";
+
+export const DAY_MS = 86_400_000;
+
+export interface PkiValidity {
+  /** CA lifetime. Default 10 years. */
+  caMs?: number;
+  /** Serving and client certificates. Default 1 year. */
+  leafMs?: number;
+  /** Renew a leaf this long before it expires. Default 90 days. */
+  renewBeforeMs?: number;
+}
+
+export interface ClusterPkiOptions {
+  /** `<dataDir>/tls`; omit to keep everything in memory (embedding, tests). */
+  dir?: string;
+  /** Serving-certificate DNS names and IPs beyond the fixed ones. */
+  dnsNames: string[];
+  ipAddresses: string[];
+  validity?: PkiValidity;
+  now?: () => Date;
+}
+
+export const ADMIN_USER = "skiff-admin";
+export const MASTERS_GROUP = "system:masters";
+
+/** The fixed names every serving certificate carries (kube-apiserver's defaults). */
+export const KUBERNETES_NAMES = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+
+export class ClusterPki {
+  #ca!: CertKeyPem;
+  #signer!: Signer;
+  #serving!: CertKeyPem;
+  #admin!: CertKeyPem;
+  #sa!: { key: string; pub: string };
+  #caHash = "";
+  readonly #o: ClusterPkiOptions;
+  readonly #leafMs: number;
+  readonly #renewBeforeMs: number;
+
+  private constructor(o: ClusterPkiOptions) {
+    this.#o = o;
+    this.#leafMs = o.validity?.leafMs ?? 365 * DAY_MS;
+    this.#renewBeforeMs = o.validity?.renewBeforeMs ?? 90 * DAY_MS;
+  }
+
+  /** Loads the PKI from `dir`, creating what is missing, then renews what is due. */
+  static async open(o: ClusterPkiOptions): Promise<ClusterPki> {
+    const p = new ClusterPki(o);
+    if (o.dir) mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    const caPair = p.#readPair("ca");
+    p.#ca = caPair ?? (await createCa({ commonName: "skiff-ca", validityMs: o.validity?.caMs ?? 3650 * DAY_MS, now: p.#now() }));
+    if (!caPair) p.#writePair("ca", p.#ca);
+    p.#signer = await loadSigner(p.#ca);
+    p.#caHash = await certSha256(p.#ca.cert);
+    const sa = p.#readFile("sa.key") !== undefined && p.#readFile("sa.pub") !== undefined ? { key: p.#readFile("sa.key")!, pub: p.#readFile("sa.pub")! } : undefined;
+    if (sa) p.#sa = sa;
+    else {
+      const keys = (await crypto.subtle.generateKey(EC_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+      p.#sa = {
+        key: pem("PRIVATE KEY", new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey))),
+        pub: pem("PUBLIC KEY", new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey))),
+      };
+      p.#writeFile("sa.key", p.#sa.key);
+      p.#writeFile("sa.pub", p.#sa.pub);
+    }
+    const serving = p.#readPair("serving");
+    const admin = p.#readPair("admin");
+    if (serving) p.#serving = serving;
+    if (admin) p.#admin = admin;
+    await p.renew({ force: { serving: !serving, admin: !admin } });
+    return p;
+  }
+
+  get ca(): string {
+    return this.#ca.cert;
+  }
+  get caCert(): x509.X509Certificate {
+    return this.#signer.cert;
+  }
+  /** Hex SHA-256 of the CA certificate's DER (the `K10<hash>` of join tokens). */
+  get caHash(): string {
+    return this.#caHash;
+  }
+  get signer(): Signer {
+    return this.#signer;
+  }
+  get serving(): CertKeyPem {
+    return this.#serving;
+  }
+  get admin(): CertKeyPem {
+    return this.#admin;
+  }
+  get serviceAccountKey(): { key: string; pub: string } {
+    return this.#sa;
+  }
+  get leafValidityMs(): number {
+    return this.#leafMs;
+  }
+
+  /**
+   * Reissues the serving and admin certificates that are within the renewal
+   * window of expiry (or whose SANs changed, or `force`d). Returns which
+   * changed. Idempotent: calling it again right after changes nothing.
+   */
+  async renew(opts: { force?: { serving?: boolean; admin?: boolean } } = {}): Promise<{ serving: boolean; admin: boolean }> {
+    const now = this.#now();
+    const due = (c: CertKeyPem | undefined) => !c || parseCert(c.cert).notAfter.getTime() - now.getTime() < this.#renewBeforeMs;
+    const dnsNames = unique(["localhost", ...KUBERNETES_NAMES, ...this.#o.dnsNames]);
+    const ipAddresses = unique(["127.0.0.1", ...this.#o.ipAddresses]);
+    const serving = opts.force?.serving || due(this.#serving) || !sameSans(this.#serving, dnsNames, ipAddresses);
+    const admin = opts.force?.admin || due(this.#admin);
+    if (serving) {
+      const s = await issue(this.#signer, { commonName: "kube-apiserver", dnsNames, ipAddresses, usages: ["server"], validityMs: this.#leafMs, now });
+      this.#serving = { cert: s.cert, key: s.key! };
+      this.#writePair("serving", this.#serving);
+    }
+    if (admin) {
+      const a = await issue(this.#signer, { commonName: ADMIN_USER, organizations: [MASTERS_GROUP], usages: ["client"], validityMs: this.#leafMs, now });
+      this.#admin = { cert: a.cert, key: a.key! };
+      this.#writePair("admin", this.#admin);
+    }
+    return { serving, admin };
+  }
+
+  /** Signs a client certificate for `publicKey` (a node's CSR). */
+  async issueClient(publicKey: CryptoKey, commonName: string, organizations: string[]): Promise<string> {
+    return (await issue(this.#signer, { commonName, organizations, usages: ["client"], validityMs: this.#leafMs, now: this.#now() }, publicKey)).cert;
+  }
+
+  #now(): Date {
+    return this.#o.now?.() ?? new Date();
+  }
+
+  #readFile(name: string): string | undefined {
+    if (!this.#o.dir) return undefined;
+    const f = join(this.#o.dir, name);
+    return existsSync(f) ? readFileSync(f, "utf8") : undefined;
+  }
+
+  #writeFile(name: string, text: string): void {
+    if (!this.#o.dir) return;
+    const f = join(this.#o.dir, name);
+    writeFileSync(`${f}.tmp`, text, { mode: 0o600 });
+    renameSync(`${f}.tmp`, f);
+  }
+
+  #readPair(base: string): CertKeyPem | undefined {
+    const cert = this.#readFile(`${base}.crt`);
+    const key = this.#readFile(`${base}.key`);
+    return cert && key ? { cert, key } : undefined;
+  }
+
+  #writePair(base: string, p: CertKeyPem): void {
+    this.#writeFile(`${base}.key`, p.key);
+    this.#writeFile(`${base}.crt`, p.cert);
+  }
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs.filter(Boolean))];
+}
+
+function sameSans(c: CertKeyPem | undefined, dns: string[], ips: string[]): boolean {
+  if (!c) return false;
+  const san = parseCert(c.cert).getExtension(x509.SubjectAlternativeNameExtension);
+  const names = san?.names.toJSON() ?? [];
+  const have = new Set(names.map((n) => `${n.type}:${n.value}`));
+  const want = [...dns.map((d) => `dns:${d}`), ...ips.map((i) => `ip:${i}`)];
+  return want.length === have.size && want.every((w) => have.has(w));
+}
