@@ -20,6 +20,7 @@ import type {
   WatchOptions,
   WriteOptions,
 } from "../store/types.ts";
+import { mapWatch } from "../store/map-watch.ts";
 
 /** How one storage key converts (core/types' `conversions` table). */
 export interface Conversion {
@@ -125,28 +126,7 @@ export class ConvertingStore implements Store {
       const c = this.#out(p, { revision: e.revision, raw: e.raw, object: e.object });
       return { type: e.type, revision: e.revision, object: c.object, raw: c.raw };
     };
-    const wrapped: Watch = {
-      async nextBatch() {
-        const b = await w.nextBatch();
-        return b === null ? null : b.map(convert);
-      },
-      close: () => w.close(),
-      get lastRevision() {
-        return w.lastRevision;
-      },
-      async *[Symbol.asyncIterator]() {
-        try {
-          for (;;) {
-            const b = await wrapped.nextBatch();
-            if (b === null) return;
-            yield* b;
-          }
-        } finally {
-          w.close();
-        }
-      },
-    };
-    return wrapped;
+    return mapWatch(w, convert);
   }
 
   currentRevision(): Promise<number> {

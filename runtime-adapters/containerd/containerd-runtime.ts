@@ -25,7 +25,8 @@ import type {
   RuntimeCapabilities,
 } from "../../core/runtime/adapter.ts";
 import { CriClient, CriError, type Msg, nsToMs, orGone } from "./cri-client.ts";
-import { connectTcp, ctrExec, ctrImport, type CtrTarget } from "./streams.ts";
+import { connectTcp } from "../../core/runtime/tcp-stream.ts";
+import { ctrExec, ctrImport, type CtrTarget } from "./streams.ts";
 
 export interface ContainerdRuntimeOptions {
   /** containerd's gRPC socket. */

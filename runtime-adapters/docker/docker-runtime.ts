@@ -24,7 +24,8 @@ import type {
   RuntimeCapabilities,
 } from "../../core/runtime/adapter.ts";
 import { dockerTime, Engine, EngineError, readJsonLines } from "./engine.ts";
-import { dockerExec, tcpStream } from "./exec.ts";
+import { connectTcp } from "../../core/runtime/tcp-stream.ts";
+import { dockerExec } from "./exec.ts";
 import { importImage, imageStatus, listImages, pullImage, removeImage } from "./images.ts";
 import { encodeMap, L, labelFilter, namePart } from "./labels.ts";
 import { LogFollower } from "./log-follower.ts";
@@ -464,7 +465,7 @@ export class DockerRuntime implements RuntimeAdapter {
     if (!sb.State.Running) throw new Error(`pod sandbox ${sandboxId} is not ready`);
     const host = sb.Config.Labels[L.hostNetwork] === "true" ? "127.0.0.1" : sb.NetworkSettings?.Networks?.[this.#o.network]?.IPAddress;
     if (!host) throw new Error(`pod sandbox ${sandboxId} has no IP`);
-    return tcpStream(host, port);
+    return connectTcp(host, port);
   }
 
   async stats(containerId: string): Promise<ContainerStats | null> {

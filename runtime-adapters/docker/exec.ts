@@ -95,38 +95,3 @@ export async function dockerExec(engine: Engine, containerId: string, command: s
   return aborted ? 137 : -1;
 }
 
-/**
- * A byte stream to `host:port` (the pod IP on the adapter's bridge, which
- * the host routes to; 127.0.0.1 for a hostNetwork pod).
- */
-export function tcpStream(host: string, port: number): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.createConnection({ host, port, allowHalfOpen: true });
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      const readable = new ReadableStream<Uint8Array>({
-        start(c) {
-          socket.on("data", (d: Buffer) => {
-            c.enqueue(new Uint8Array(d));
-            if ((c.desiredSize ?? 1) <= 0) socket.pause();
-          });
-          socket.on("end", () => c.close());
-          socket.on("error", (e) => c.error(e));
-        },
-        pull() {
-          socket.resume();
-        },
-        cancel() {
-          socket.destroy();
-        },
-      });
-      const writable = new WritableStream<Uint8Array>({
-        write: (chunk) => new Promise((res, rej) => socket.write(chunk, (e) => (e ? rej(e) : res()))),
-        close: () => new Promise<void>((res) => socket.end(res)),
-        abort: () => void socket.destroy(),
-      });
-      resolve({ readable, writable });
-    });
-  });
-}

@@ -27,7 +27,8 @@ import { Cgroups, detectCgroups } from "./cgroups.ts";
 import { type NetworkOptions, networkAvailable, PodNetwork } from "./network.ts";
 import { podFileMounts, writePodFiles } from "./pod-files.ts";
 import { launchScript, SHIM_SCRIPT } from "./shim.ts";
-import { connectTcp, execPiped, execTty } from "./streams.ts";
+import { connectTcp } from "../../core/runtime/tcp-stream.ts";
+import { execPiped, execTty } from "./streams.ts";
 import {
   alive,
   type ContainerRecord,

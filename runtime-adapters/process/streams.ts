@@ -1,49 +1,11 @@
 /**
  * @module Byte plumbing of the process runtime: exec with pipes or a
- * pseudo-terminal (Bun's PTY), and TCP connections as web streams for
- * port-forward.
+ * pseudo-terminal (Bun's PTY). Port-forward's TCP streams are
+ * core/runtime/tcp-stream.ts.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { connect } from "node:net";
 import type { ExecOptions } from "../../core/runtime/adapter.ts";
-
-/** A TCP connection to host:port as a readable and a writable web stream. */
-export async function connectTcp(host: string, port: number): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }> {
-  const socket = connect({ host, port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  const readable = new ReadableStream<Uint8Array>({
-    start(c) {
-      socket.on("data", (d: Buffer) => c.enqueue(new Uint8Array(d)));
-      socket.on("end", () => {
-        try {
-          c.close();
-        } catch {
-          /* already closed */
-        }
-      });
-      socket.on("error", (e) => {
-        try {
-          c.error(e);
-        } catch {
-          /* already closed */
-        }
-      });
-    },
-    cancel() {
-      socket.destroy();
-    },
-  });
-  const writable = new WritableStream<Uint8Array>({
-    write: (chunk) => new Promise((res, rej) => socket.write(chunk, (e) => (e ? rej(e) : res()))),
-    close: () => void socket.end(),
-    abort: () => void socket.destroy(),
-  });
-  return { readable, writable };
-}
 
 async function pump(from: ReadableStream<Uint8Array> | NodeJS.ReadableStream | null, to: WritableStream<Uint8Array> | undefined): Promise<void> {
   if (!from) return;

@@ -42,6 +42,7 @@ import type {
   WriteOptions,
 } from "../../store/types.ts";
 import { keyNameOf, type KeySet } from "./keys.ts";
+import { mapWatch } from "../../store/map-watch.ts";
 
 /** The member of a stored object that holds the sealed part. */
 export const SEALED_FIELD = "skiff.io/encrypted";
@@ -348,28 +349,7 @@ export class EncryptingStore implements Store {
         },
       };
     };
-    const wrapped: Watch = {
-      async nextBatch() {
-        const b = await w.nextBatch();
-        return b === null ? null : b.map(open);
-      },
-      close: () => w.close(),
-      get lastRevision() {
-        return w.lastRevision;
-      },
-      async *[Symbol.asyncIterator]() {
-        try {
-          for (;;) {
-            const b = await wrapped.nextBatch();
-            if (b === null) return;
-            yield* b;
-          }
-        } finally {
-          w.close();
-        }
-      },
-    };
-    return wrapped;
+    return mapWatch(w, open);
   }
 
   currentRevision(): Promise<number> {
