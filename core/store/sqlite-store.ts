@@ -324,7 +324,8 @@ export class SqliteStore implements Store {
     const live = this.#live(type, ns, name);
     if (!live) throw errors.notFound({ resource: type.plural, group: type.group, name });
     const cur = JSON.parse(live.data) as KubeObject;
-    const proposed = checkVersion ? next(cur) : next(structuredClone(cur));
+    // A mutate may change what it is given; `cur` must stay the stored version (a second parse is cheaper than structuredClone).
+    const proposed = checkVersion ? next(cur) : next(JSON.parse(live.data) as KubeObject);
     const o = prepareUpdate(type, cur, proposed, { checkVersion, liveRevision: live.rev, keepGeneration: opts.keepGeneration === true });
     // Semantically unchanged (key order aside): no new revision, no event, as in Kubernetes.
     if (deepEqual(o, cur)) return { result: new Stored(live.rev, live.data, cur) };
