@@ -15,11 +15,17 @@ import { nodeAgentPlugin } from "./node-agent/index.ts";
 import { controllerPlugins } from "./controllers/index.ts";
 import dnsPlugin from "./dns/index.ts";
 import { networkProxyPlugin } from "./network-proxy/index.ts";
+import { admissionPlugins } from "./admission/index.ts";
+import { createServiceAccountPlugin } from "./controllers/serviceaccount/index.ts";
+import { createRootCaPublisherPlugin } from "./controllers/root-ca-cert-publisher/index.ts";
 
 export function builtinPlugins(): Plugin<never>[] {
   return [
     scheduler as Plugin<never>,
     ...controllerPlugins(),
+    createServiceAccountPlugin() as Plugin<never>,
+    createRootCaPublisherPlugin() as Plugin<never>,
+    ...admissionPlugins(),
     createNodeLifecyclePlugin() as Plugin<never>,
     dnsPlugin as Plugin<never>,
     networkProxyPlugin() as Plugin<never>,

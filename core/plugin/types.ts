@@ -125,18 +125,24 @@ export interface AdmissionRequest {
   object?: Record<string, unknown>;
   oldObject?: Record<string, unknown>;
   dryRun: boolean;
-  userInfo?: { username: string; groups: string[] };
+  /** Who sent the request (upstream's user.Info); absent when the server runs without authentication. */
+  userInfo?: { username: string; groups: string[]; uid?: string; extra?: Record<string, string[]> };
+  /** Warnings for the client (the `Warning: 299` response header kubectl prints); a step may append. */
+  warnings?: string[];
 }
 
 /**
  * An admission step. `mutate` runs first (in registration order) and may change
  * `req.object`; `validate` runs after and rejects by throwing an ApiError
- * (Forbidden or Invalid). Both must be quick and must not write through the client.
+ * (Forbidden or Invalid). Both must be quick and must not write through the client
+ * (the one exception is ResourceQuota's charge of the quota's status, as upstream).
  */
 export interface Admission {
   readonly name: string;
   /** Which resources it wants (`pods`, `deployments.apps`); omit for all. */
   readonly resources?: string[];
+  /** Which operations it wants (upstream's `Handles`); omit for all. */
+  readonly operations?: AdmissionRequest["operation"][];
   mutate?(req: AdmissionRequest): void | Promise<void>;
   validate?(req: AdmissionRequest): void | Promise<void>;
 }

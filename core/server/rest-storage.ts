@@ -26,6 +26,8 @@ export interface WriteContext {
   /** Warnings for the `Warning` response header. */
   warnings: string[];
   subresource?: string;
+  /** Who is writing (the authenticated user, or the kernel's identity), for admission steps. */
+  userInfo?: AdmissionRequest["userInfo"];
 }
 
 /** The schema-driven services the storage needs; `core/types` and `core/api/patch` provide them. */
@@ -53,6 +55,8 @@ export interface DeleteRequest {
   propagationPolicy?: "Foreground" | "Background" | "Orphan";
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun: boolean;
+  /** Who is deleting, for admission steps. */
+  userInfo?: AdmissionRequest["userInfo"];
 }
 
 const NS_TYPE_KEY = "namespaces";
@@ -114,7 +118,12 @@ export class RestStorage {
     if (type.subresources.status && type.strategy.prepareForCreate === undefined) delete obj.status;
     type.strategy.prepareForCreate?.(obj);
     this.#default(type, obj);
-    const steps = opts.skipAdmission ? [] : (this.admission?.for(type) ?? []);
+    // As upstream's NamespaceLifecycle, the first admission plugin: a missing or
+    // terminating namespace is the answer before any other step runs. An active
+    // namespace (the cached, usual case) needs no check and no extra await.
+    const ns = obj.metadata.namespace ?? "";
+    if (type.namespaced && !this.namespaces?.isActive(ns)) await this.#checkNamespaceOpen(ns, type);
+    const steps = opts.skipAdmission ? [] : (this.admission?.for(type, undefined, "CREATE") ?? []);
     const req = steps.length ? this.#admissionRequest("CREATE", type, obj, undefined, ctx) : undefined;
     if (req) {
       await this.admission!.mutate(steps, req);
@@ -122,9 +131,6 @@ export class RestStorage {
     }
     this.#validate(type, obj, undefined);
     if (req) await this.admission!.validate(steps, req);
-    // An active namespace (the cached, usual case) needs no check and no extra await.
-    const ns = obj.metadata.namespace ?? "";
-    if (type.namespaced && !this.namespaces?.isActive(ns)) await this.#checkNamespaceOpen(ns, type);
     obj.metadata.managedFields = opts.managedFields ?? this.#managed(type, undefined, obj, ctx);
     const reservation = this.hooks.get(type.key)?.reserve?.(obj, undefined, ctx.dryRun);
     if (!reservation) return this.store.create(type, obj, { dryRun: ctx.dryRun, keepUid: true });
@@ -172,7 +178,7 @@ export class RestStorage {
     },
   ): Promise<StoredObject> {
     const scope = opts.scope ?? (ctx.subresource === "status" ? "status" : "main");
-    const steps = this.admission?.for(type, ctx.subresource) ?? [];
+    const steps = this.admission?.for(type, ctx.subresource, "UPDATE") ?? [];
     if (steps.length > 0) return this.#mutateAdmitted(type, namespace, name, next, ctx, opts, scope, steps);
     const hooks = this.hooks.get(type.key);
     if (!hooks?.reserve) {
@@ -318,9 +324,9 @@ export class RestStorage {
   async delete(type: ResourceType, namespace: string, name: string, req: DeleteRequest): Promise<{ object: StoredObject; gone: boolean }> {
     const live = await this.store.get(type, namespace, name);
     const cur = live.object;
-    const steps = this.admission?.for(type) ?? [];
+    const steps = this.admission?.for(type, undefined, "DELETE") ?? [];
     if (steps.length > 0) {
-      const ctx: WriteContext = { fieldManager: "", fieldValidation: "Ignore", dryRun: req.dryRun, warnings: [] };
+      const ctx: WriteContext = { fieldManager: "", fieldValidation: "Ignore", dryRun: req.dryRun, warnings: [], ...(req.userInfo ? { userInfo: req.userInfo } : {}) };
       await this.admission!.validate(steps, this.#admissionRequest("DELETE", type, undefined, cur, ctx, name, namespace));
     }
     const finalizers: string[] = [];
@@ -406,6 +412,8 @@ export class RestStorage {
       ...(obj ? { object: obj as Record<string, unknown> } : {}),
       ...(old ? { oldObject: old as Record<string, unknown> } : {}),
       dryRun: ctx.dryRun,
+      ...(ctx.userInfo ? { userInfo: ctx.userInfo } : {}),
+      warnings: ctx.warnings,
     };
   }
 

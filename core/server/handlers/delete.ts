@@ -11,6 +11,7 @@ import { json, jsonText } from "../respond.ts";
 import type { DeleteRequest } from "../rest-storage.ts";
 import type { HandlerContext } from "./context.ts";
 import { runList } from "./read.ts";
+import { admissionUser } from "./write.ts";
 
 interface DeleteOptionsBody {
   gracePeriodSeconds?: unknown;
@@ -57,7 +58,9 @@ async function deleteRequest(ctx: HandlerContext): Promise<DeleteRequest> {
   }
   const dry = Array.isArray(body.dryRun) ? body.dryRun : q.getAll("dryRun");
   const pre = body.preconditions ?? undefined;
+  const userInfo = admissionUser(ctx.req);
   return {
+    ...(userInfo ? { userInfo } : {}),
     ...(typeof grace === "number" ? { gracePeriodSeconds: grace } : {}),
     ...(typeof policy === "string" ? { propagationPolicy: policy as DeleteRequest["propagationPolicy"] } : {}),
     ...(pre

@@ -11,6 +11,13 @@ import { mediaType, parseJson, parseYamlBody, queryBool, readBody, readDecoded }
 import { jsonText, warningHeader } from "../respond.ts";
 import type { FieldValidation, WriteContext } from "../rest-storage.ts";
 import type { HandlerContext } from "./context.ts";
+import { requestUser } from "../auth/types.ts";
+
+/** The request's user as admission sees it (upstream's `user.Info` on `admission.Attributes`); none without authentication. */
+export function admissionUser(req: Request): WriteContext["userInfo"] {
+  const who = requestUser(req)?.user;
+  return who ? { username: who.name, groups: who.groups, ...(who.uid ? { uid: who.uid } : {}), ...(who.extra ? { extra: who.extra } : {}) } : undefined;
+}
 
 function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
@@ -38,7 +45,9 @@ export function writeContext(ctx: HandlerContext, opts: { subresource?: string; 
     }
     manager = (ctx.req.headers.get("user-agent") ?? "unknown").split("/")[0]!.slice(0, 128) || "unknown";
   }
+  const userInfo = admissionUser(ctx.req);
   return {
+    ...(userInfo ? { userInfo } : {}),
     fieldManager: manager,
     fieldValidation: fv as FieldValidation,
     dryRun: dry.length > 0,
