@@ -236,6 +236,21 @@ export interface SimulatedNode {
   labels?: Record<string, string>;
 }
 
+/**
+ * The runtime daemon's health (`RuntimeAdapter.status`): CRI's `Status`
+ * conditions (RuntimeReady, NetworkReady) folded into one answer.
+ */
+export interface RuntimeHealth {
+  /** The daemon answers and can run pods. */
+  ready: boolean;
+  /**
+   * When not ready, one line per failed condition in the kubelet's words
+   * (`container runtime network not ready: NetworkReady=false reason:… message:…`);
+   * the agent puts them in the node's Ready condition.
+   */
+  problems?: string[];
+}
+
 export interface RuntimeAdapter {
   /** `process`, `containerd`, `docker`, `fake`: what `--runtime` selects. */
   readonly name: string;
@@ -248,6 +263,15 @@ export interface RuntimeAdapter {
 
   /** For `status.nodeInfo.containerRuntimeVersion` (`<runtimeName>://<runtimeVersion>`). */
   version(): Promise<{ runtimeName: string; runtimeVersion: string }>;
+
+  /**
+   * Optional cheap health check of the daemon behind the adapter (CRI
+   * `Status`, Docker `/_ping`), called by the agent every few seconds and by
+   * `skiff server` once at start. Rejects when the daemon cannot be reached;
+   * resolves `ready: false` when it answers but cannot run pods. Must not
+   * change anything. Absent: `version()` answering counts as healthy.
+   */
+  status?(): Promise<RuntimeHealth>;
 
   /**
    * Makes `image` available locally; resolves with its reference (digest).

@@ -10,6 +10,14 @@
  * from a work queue keyed by pod uid. Runtime events and a periodic relist
  * (the kubelet's PLEG) poke the worker of a pod whose containers changed.
  * Pods the runtime runs that the API no longer has are removed.
+ *
+ * Runtime health, as the kubelet's runtime state: the runtime's `status()`
+ * (or `version()`) is checked every `runtimeHealthSeconds`; while it fails
+ * (the daemon died) or the relist has not succeeded for `plegThresholdSeconds`,
+ * the node reports Ready=False / KubeletNotReady with the kubelet's messages
+ * (`container runtime is down`, `PLEG is not healthy: …`). Pod syncs fail and
+ * retry meanwhile; when the runtime answers again the node turns Ready and
+ * every pod is resynced.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +27,7 @@ import { EventRecorder } from "../../core/client/events.ts";
 import type { Client, Informer } from "../../core/client/types.ts";
 import type { Logger } from "../../core/log.ts";
 import type { EventSink, PluginContext } from "../../core/plugin/types.ts";
-import type { ContainerStatus, ExecOptions, PodSandboxStatus, RuntimeAdapter } from "../../core/runtime/adapter.ts";
+import type { ContainerStatus, ExecOptions, PodSandboxStatus, RuntimeAdapter, RuntimeHealth } from "../../core/runtime/adapter.ts";
 import { CrashBackoff } from "./backoff.ts";
 import { secretData } from "./container-spec.ts";
 import { LeaseRenewer } from "./lease.ts";
@@ -42,6 +50,10 @@ export interface NodeAgentConfig {
   nodeStatusReportSeconds: number;
   /** Full runtime relist period (seconds); runtimes with events are relisted 10 times less often. */
   relistSeconds: number;
+  /** How often the runtime's health is checked (`status()`, else `version()`). */
+  runtimeHealthSeconds: number;
+  /** The node turns NotReady (`PLEG is not healthy`) when no relist succeeded for this long; the kubelet's 3 minutes. */
+  plegThresholdSeconds: number;
   backoff: { initialSeconds: number; maxSeconds: number };
   /**
    * What happens to pods when the agent stops gracefully: `auto` = kept by a
@@ -70,6 +82,8 @@ export const DEFAULT_AGENT_CONFIG: NodeAgentConfig = {
   nodeStatusUpdateSeconds: 10,
   nodeStatusReportSeconds: 300,
   relistSeconds: 1,
+  runtimeHealthSeconds: 2,
+  plegThresholdSeconds: 180,
   backoff: { initialSeconds: 10, maxSeconds: 300 },
   stopPodsOnExit: "auto",
   normalEvents: "auto",
@@ -108,6 +122,10 @@ export class NodeAgent {
   #lastSeen = new Map<string, string>();
   #port = 0;
   #stopped = false;
+  /** Why the node is not Ready (the kubelet's runtime errors); empty: Ready. */
+  #notReady: string[] = [];
+  #lastRelistOk = Date.now();
+  #checking = false;
 
   constructor(
     private readonly ctx: PluginContext<NodeAgentConfig>,
@@ -298,7 +316,9 @@ export class NodeAgent {
       if (uid) this.workers.get(uid)?.poke();
     });
     const relistMs = c.relistSeconds * 1000 * (rt.capabilities.events ? 10 : 1);
+    this.#lastRelistOk = Date.now();
     this.#every(relistMs, () => void this.#relist());
+    this.#every(c.runtimeHealthSeconds * 1000, () => void this.#checkRuntime());
     // Simulated containers write next to nothing: no rotation for them.
     if (!simulated) this.#every(10_000, () => void this.#rotateLogs());
     this.ctx.spawn("adopt", async (signal) => {
@@ -350,7 +370,7 @@ export class NodeAgent {
     if (Object.entries(n.id.labels).some(([k, v]) => labels[k] !== v)) {
       await this.#client.patch(nodesRef, n.id.name, "merge", { metadata: { labels: n.id.labels } });
     }
-    await this.#client.patch(nodesRef, n.id.name, "merge", { status: nodeStatus(n.id, existing, now, this.#port) }, { subresource: "status" });
+    await this.#client.patch(nodesRef, n.id.name, "merge", { status: nodeStatus(n.id, existing, { now, port: this.#port, notReady: this.#notReady }) }, { subresource: "status" });
     n.lastReport = now;
   }
 
@@ -364,7 +384,7 @@ export class NodeAgent {
         await this.#register(n, c.taints).catch((e) => this.#log.warn({ node: n.id.name, err: (e as Error).message }, "node re-registration failed"));
         return;
       }
-      const next = nodeStatus(n.id, current, now, this.#port);
+      const next = nodeStatus(n.id, current, { now, port: this.#port, notReady: this.#notReady });
       if (!nodeStatusDiffers(current, next) && now - n.lastReport < c.nodeStatusReportSeconds * 1000) return;
       try {
         await this.#client.patch(nodesRef, n.id.name, "merge", { status: next }, { subresource: "status" });
@@ -431,15 +451,49 @@ export class NodeAgent {
     }
   }
 
+  /** Runtime health (see the module comment): updates `#notReady`; a change is reported at once. */
+  async #checkRuntime(): Promise<void> {
+    if (this.#checking || this.#stopped) return;
+    this.#checking = true;
+    try {
+      const rt = this.runtime;
+      let problems: string[];
+      let detail: string | undefined;
+      try {
+        const h = await withTimeout(rt.status ? rt.status() : rt.version().then((): RuntimeHealth => ({ ready: true })), RUNTIME_CHECK_TIMEOUT_MS);
+        problems = h.ready ? [] : h.problems?.length ? [...h.problems] : ["container runtime is not ready"];
+      } catch (e) {
+        problems = ["container runtime is down"];
+        detail = (e as Error).message;
+      }
+      const threshold = this.ctx.config.plegThresholdSeconds * 1000;
+      const since = Date.now() - this.#lastRelistOk;
+      if (since > threshold) problems.push(`PLEG is not healthy: pleg was last seen active ${goDuration(since)} ago; threshold is ${goDuration(threshold)}`);
+      if (this.#stopped || problems.join("\n") === this.#notReady.join("\n")) return;
+      const recovered = problems.length === 0;
+      this.#notReady = problems;
+      if (recovered) this.#log.info({ runtime: rt.name }, "container runtime is healthy again; node Ready");
+      else this.#log.warn({ runtime: rt.name, problems, ...(detail ? { err: detail } : {}) }, "container runtime unhealthy; node NotReady");
+      await this.#reportNodes();
+      // Syncs failed while the runtime was away: resync every pod now rather than after their backoff.
+      if (recovered) for (const w of this.workers.values()) w.poke();
+    } finally {
+      this.#checking = false;
+    }
+  }
+
   /** The kubelet's PLEG relist: a container whose state changed pokes its pod's worker. */
   async #relist(): Promise<void> {
     let list: ContainerStatus[];
     try {
       list = await this.runtime.listContainers();
     } catch (e) {
-      this.#log.warn({ err: (e as Error).message }, "runtime relist failed");
+      // Once per outage at warn level; the health check reports it on the node.
+      if (this.#notReady.length === 0) this.#log.warn({ err: (e as Error).message }, "runtime relist failed");
+      else this.#log.debug({ err: (e as Error).message }, "runtime relist failed");
       return;
     }
+    this.#lastRelistOk = Date.now();
     const seen = new Map<string, string>();
     for (const c of list) {
       const state = `${c.state}:${c.exitCode ?? ""}`;
@@ -485,6 +539,26 @@ function specChanged(a: Pod, b: Pod): boolean {
   if (JSON.stringify(ma.labels ?? {}) !== JSON.stringify(mb.labels ?? {}) || JSON.stringify(ma.annotations ?? {}) !== JSON.stringify(mb.annotations ?? {})) return true;
   if ((a.spec.readinessGates ?? []).length > 0) return true; // readiness gates read other conditions
   return JSON.stringify(a.spec) !== JSON.stringify(b.spec);
+}
+
+const RUNTIME_CHECK_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
+/** A duration as Go prints a time.Duration rounded to seconds (`3m0s`, `45s`, `1h2m3s`). */
+export function goDuration(ms: number): string {
+  let s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
 /** Runs `fn` over `items`, at most `n` at a time. */

@@ -29,6 +29,8 @@ const configSchema = {
     nodeStatusUpdateSeconds: { type: "number", exclusiveMinimum: 0, default: d.nodeStatusUpdateSeconds },
     nodeStatusReportSeconds: { type: "number", exclusiveMinimum: 0, default: d.nodeStatusReportSeconds },
     relistSeconds: { type: "number", exclusiveMinimum: 0, default: d.relistSeconds },
+    runtimeHealthSeconds: { type: "number", exclusiveMinimum: 0, default: d.runtimeHealthSeconds },
+    plegThresholdSeconds: { type: "number", exclusiveMinimum: 0, default: d.plegThresholdSeconds },
     backoff: {
       type: "object",
       additionalProperties: false,

@@ -165,11 +165,31 @@ const READY: Omit<NodeCondition, "lastHeartbeatTime" | "lastTransitionTime">[] =
   { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" },
 ];
 
+export interface NodeStatusOptions {
+  now: number;
+  /** The agent endpoint's port (`daemonEndpoints`). */
+  port: number;
+  /**
+   * What keeps the node from running pods, in the kubelet's words
+   * (`container runtime is down`, `PLEG is not healthy: …`); any → Ready=False
+   * with reason KubeletNotReady.
+   */
+  notReady?: readonly string[];
+}
+
+/** The Ready condition's message for several problems, as the kubelet's error aggregate prints it. */
+function aggregate(problems: readonly string[]): string {
+  return problems.length === 1 ? problems[0]! : `[${problems.join(", ")}]`;
+}
+
 /** The status this agent reports for `id`, given the node as the API holds it now. */
-export function nodeStatus(id: NodeIdentity, current: Node | undefined, now: number, port: number): NonNullable<Node["status"]> {
+export function nodeStatus(id: NodeIdentity, current: Node | undefined, o: NodeStatusOptions): NonNullable<Node["status"]> {
+  const { now, port } = o;
   const t = apiTime(now);
   const before = new Map((current?.status?.conditions ?? []).map((c) => [c.type, c]));
-  const conditions = READY.map((c) => {
+  const problems = o.notReady ?? [];
+  const wanted = problems.length === 0 ? READY : READY.map((c) => (c.type === "Ready" ? { type: "Ready", status: "False" as const, reason: "KubeletNotReady", message: aggregate(problems) } : c));
+  const conditions = wanted.map((c) => {
     const prev = before.get(c.type);
     return { ...c, lastHeartbeatTime: t, lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : t };
   });
@@ -210,6 +230,6 @@ export function nodeObject(id: NodeIdentity, port: number, taints: NodeTaint[], 
       annotations: { "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true" },
     },
     spec: taints.length > 0 ? { taints: taints.map((t) => ({ ...t })) } : {},
-    status: nodeStatus(id, undefined, now, port),
+    status: nodeStatus(id, undefined, { now, port }),
   };
 }

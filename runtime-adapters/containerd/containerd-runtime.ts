@@ -23,6 +23,7 @@ import type {
   RegistryAuth,
   RuntimeAdapter,
   RuntimeCapabilities,
+  RuntimeHealth,
 } from "../../core/runtime/adapter.ts";
 import { CriClient, CriError, type Msg, nsToMs, orGone } from "./cri-client.ts";
 import { connectTcp } from "../../core/runtime/tcp-stream.ts";
@@ -55,6 +56,8 @@ const IMAGE_ANNOTATION = "skiff.dev/image";
 /** CRI's namespace in containerd. */
 const CRI_NAMESPACE = "k8s.io";
 const PULL_TIMEOUT_MS = 10 * 60_000;
+/** A health check that takes longer counts as a failure. */
+const STATUS_TIMEOUT_MS = 5_000;
 
 const STATES: Record<string, ContainerStatus["state"]> = {
   CONTAINER_CREATED: "created",
@@ -111,10 +114,20 @@ export class ContainerdRuntime implements RuntimeAdapter {
     return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };
   }
 
-  /** CRI Status: RuntimeReady and NetworkReady conditions (for diagnostics). */
-  async status(): Promise<{ type: string; status: boolean; reason: string; message: string }[]> {
-    const s = await this.#cri.runtime("Status", {});
-    return s.status?.conditions ?? [];
+  /** CRI `Status`: not ready when RuntimeReady or NetworkReady is false (the kubelet's wording for each). */
+  async status(): Promise<RuntimeHealth> {
+    const s = await this.#cri.runtime("Status", {}, { timeoutMs: STATUS_TIMEOUT_MS });
+    const conditions: { type: string; status: boolean; reason: string; message: string }[] = s.status?.conditions ?? [];
+    const problems: string[] = [];
+    for (const [type, what] of [
+      ["RuntimeReady", "container runtime not ready"],
+      ["NetworkReady", "container runtime network not ready"],
+    ] as const) {
+      const c = conditions.find((x) => x.type === type);
+      if (!c) problems.push(`${what}: ${type} condition missing`);
+      else if (!c.status) problems.push(`${what}: ${type}=false reason:${c.reason} message:${c.message}`);
+    }
+    return problems.length > 0 ? { ready: false, problems } : { ready: true };
   }
 
   // ---- images -------------------------------------------------------------------

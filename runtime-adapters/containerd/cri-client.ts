@@ -6,8 +6,17 @@
  * the adapter contract's "null / already gone".
  */
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as loader from "@grpc/proto-loader";
+import { createRequire } from "node:module";
+import type * as grpc from "@grpc/grpc-js";
+import type * as Loader from "@grpc/proto-loader";
+
+// gRPC loads on first use (≈40 ms at import): the adapter is in every server's plugin catalog, used only with --runtime containerd.
+const require = createRequire(import.meta.url);
+let grpcLib: typeof grpc | undefined;
+function G(): typeof grpc {
+  grpcLib ??= require("@grpc/grpc-js") as typeof grpc;
+  return grpcLib;
+}
 
 /** Any CRI message as decoded (camelCase keys); untyped, as proto-loader gives no types. */
 export type Msg = Record<string, any>;
@@ -27,8 +36,8 @@ export class CriNotFound extends CriError {}
 
 let packageDef: grpc.GrpcObject | undefined;
 function criPackage(): grpc.GrpcObject {
-  packageDef ??= grpc.loadPackageDefinition(
-    loader.loadSync(fileURLToPath(new URL("./cri.proto", import.meta.url)), { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true }),
+  packageDef ??= G().loadPackageDefinition(
+    (require("@grpc/proto-loader") as typeof Loader).loadSync(fileURLToPath(new URL("./cri.proto", import.meta.url)), { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true }),
   );
   return packageDef;
 }
@@ -52,9 +61,14 @@ export class CriClient {
   ) {
     const v1 = (criPackage().runtime as grpc.GrpcObject).v1 as grpc.GrpcObject;
     const address = `unix://${socket}`;
-    const options: grpc.ChannelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
-    this.#runtime = new (v1.RuntimeService as unknown as Ctor)(address, grpc.credentials.createInsecure(), options);
-    this.#image = new (v1.ImageService as unknown as Ctor)(address, grpc.credentials.createInsecure(), options);
+    const options: grpc.ChannelOptions = {
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      // After containerd restarts, reconnect within seconds (grpc's default backoff grows to 120 s).
+      "grpc.initial_reconnect_backoff_ms": 250,
+      "grpc.max_reconnect_backoff_ms": 2_000,
+    };
+    this.#runtime = new (v1.RuntimeService as unknown as Ctor)(address, G().credentials.createInsecure(), options);
+    this.#image = new (v1.ImageService as unknown as Ctor)(address, G().credentials.createInsecure(), options);
     this.#timeoutMs = opts.timeoutMs ?? 120_000;
   }
 
@@ -71,14 +85,14 @@ export class CriClient {
   #call(client: grpc.Client, method: string, req: Msg, opts: CallOptions): Promise<Msg> {
     const timeout = opts.timeoutMs ?? this.#timeoutMs;
     return new Promise((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(new CriError(method, grpc.status.CANCELLED, "aborted"));
+      if (opts.signal?.aborted) return reject(new CriError(method, G().status.CANCELLED, "aborted"));
       const callOpts: grpc.CallOptions = timeout > 0 ? { deadline: Date.now() + timeout } : {};
       const fn = (client as unknown as Record<string, (...a: unknown[]) => grpc.ClientUnaryCall>)[method]!;
       const call = fn.call(client, req, callOpts, (err: grpc.ServiceError | null, res: Msg) => {
         opts.signal?.removeEventListener("abort", onAbort);
         if (!err) return resolve(res);
         const details = err.details || err.message;
-        reject(err.code === grpc.status.NOT_FOUND || /not found|does not exist/i.test(details) ? new CriNotFound(method, err.code, details) : new CriError(method, err.code, details));
+        reject(err.code === G().status.NOT_FOUND || /not found|does not exist/i.test(details) ? new CriNotFound(method, err.code, details) : new CriError(method, err.code, details));
       });
       const onAbort = () => call.cancel();
       opts.signal?.addEventListener("abort", onAbort, { once: true });

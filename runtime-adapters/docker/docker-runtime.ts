@@ -22,6 +22,7 @@ import type {
   RegistryAuth,
   RuntimeAdapter,
   RuntimeCapabilities,
+  RuntimeHealth,
 } from "../../core/runtime/adapter.ts";
 import { dockerTime, Engine, EngineError, readJsonLines } from "./engine.ts";
 import { connectTcp } from "../../core/runtime/tcp-stream.ts";
@@ -30,6 +31,9 @@ import { importImage, imageStatus, listImages, pullImage, removeImage } from "./
 import { encodeMap, L, labelFilter, namePart } from "./labels.ts";
 import { LogFollower } from "./log-follower.ts";
 import { containerStatus, type Inspect, sandboxStatus, securityContext } from "./status.ts";
+
+/** A health check that takes longer counts as a failure. */
+const STATUS_TIMEOUT_MS = 5_000;
 
 /** Runs a command; resolves with its stdout, rejects with its stderr. */
 function run(cmd: string, args: string[]): Promise<string> {
@@ -115,6 +119,13 @@ export class DockerRuntime implements RuntimeAdapter {
   async version(): Promise<{ runtimeName: string; runtimeVersion: string }> {
     const v = await this.engine.json("GET", "/version");
     return { runtimeName: "docker", runtimeVersion: String(v.Version) };
+  }
+
+  /** `GET /_ping`: dockerd answers `OK` while it serves the API. */
+  async status(): Promise<RuntimeHealth> {
+    const r = await this.engine.request("GET", "/_ping", { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+    const body = String(r.body).trim();
+    return body === "OK" ? { ready: true } : { ready: false, problems: [`container runtime not ready: /_ping answered ${JSON.stringify(body.slice(0, 100))}`] };
   }
 
   // ---- images ---------------------------------------------------------------
@@ -244,11 +255,12 @@ export class DockerRuntime implements RuntimeAdapter {
         const net = await this.engine.json<{ Id?: string; Options?: Record<string, string> }>("GET", `/networks/${encodeURIComponent(this.#o.network)}`);
         return net.Options?.["com.docker.network.bridge.name"] ?? `br-${(net.Id ?? "").slice(0, 12)}`;
       })();
-      const ports = await run("ip", ["-o", "link", "show", "master", this.#bridgeName]);
-      for (const m of ports.matchAll(/^\d+: ([^:@\s]+)[@:]/gm)) {
-        if (!/hairpin on/.test(await run("ip", ["-d", "-o", "link", "show", "dev", m[1]!]))) {
-          await run("ip", ["link", "set", "dev", m[1]!, "type", "bridge_slave", "hairpin", "on"]);
-        }
+      // One listing with details (a line per port, with its `hairpin on|off`), then one call per port still off:
+      // asking each port separately made every new pod cost a process per pod already on the bridge.
+      const ports = await run("ip", ["-d", "-o", "link", "show", "master", this.#bridgeName]);
+      for (const line of ports.split("\n")) {
+        const m = /^\d+: ([^:@\s]+)[@:]/.exec(line);
+        if (m && !/ hairpin on\b/.test(line)) await run("ip", ["link", "set", "dev", m[1]!, "type", "bridge_slave", "hairpin", "on"]);
       }
     } catch (e) {
       this.#o.onError?.("putting the pod bridge's ports in hairpin mode (pods cannot reach themselves through a Service)", e);

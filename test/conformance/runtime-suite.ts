@@ -197,6 +197,15 @@ export function runtimeConformance(name: string, fixture: RuntimeFixture): void 
       expect(v.runtimeVersion.length).toBeGreaterThan(0);
     });
 
+    test("status, when offered, reports a healthy runtime as ready (and does so repeatedly)", async () => {
+      if (!rt.status) return; // optional: the agent falls back to version()
+      for (let i = 0; i < 3; i++) {
+        const h = await rt.status();
+        expect(h.ready).toBe(true);
+        expect(h.problems ?? []).toEqual([]);
+      }
+    });
+
     test("images: pull is idempotent and imageStatus reports the reference", async () => {
       const a = await rt.pullImage(IMAGE);
       const b = await rt.pullImage(IMAGE);
