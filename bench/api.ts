@@ -14,8 +14,20 @@
  * Request bodies are serialized before the clock starts, so the load
  * generator's own JSON work is neither in the latencies nor competing for the
  * two cores this runs on; each request still sends its own distinct pod.
+ *
+ * These figures are plain HTTP without authentication (`skiff server
+ * --insecure`). With `--secure` the same measurements run again against a
+ * secure server (the default: HTTPS, authentication, RBAC) as the admin
+ * (client certificate, system:masters): `tls_*` metrics; then, on a fresh
+ * secure server, creates and GETs as a token user (`--token-auth-file`)
+ * whose only rights come from an `edit` RoleBinding in the namespace, so
+ * every request is evaluated by RBAC beyond the system:masters shortcut:
+ * `tls_rbac_*` metrics (issue 10: "creates/s and GET p99 within 20% of the
+ * figures without them"). The load generator's TLS runs in this process, on
+ * the same two cores as the server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchOptions, type BenchResult, Histogram, percentiles, progress, realisticPod, round, withTempDir } from "./lib/common.ts";
@@ -71,16 +83,152 @@ async function drive(total: number, one: (i: number) => Promise<void>): Promise<
   return { latency, elapsedMs: performance.now() - t0 };
 }
 
-export async function main(_args: string[], opts: BenchOptions): Promise<BenchResult> {
+/** How requests reach one server: its URL and a fetch carrying the credentials (TLS options, a bearer token). */
+interface Target {
+  base: string;
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+}
+
+/** `skiff server` on a free loopback port with `flags`; its URL once it serves. */
+async function startSkiff(dir: string, flags: string[]): Promise<{ proc: ChildProcess; base: string }> {
+  const server = await startChild(
+    [join(ROOT, "core/cli/main.ts"), "server", "--data-dir", dir, "--listen", "127.0.0.1:0", ...flags],
+    /"msg":"serving".*?"url":"(https?:\/\/[^"]+)"|"url":"(https?:\/\/[^"]+)".*?"msg":"serving"/,
+  );
+  return { proc: server.proc, base: server.match[1] ?? server.match[2]! };
+}
+
+/** A fetch with Bun's per-request TLS options and extra headers. */
+function credentialed(base: string, tls: { ca: string; cert?: string; key?: string } | undefined, headers: Record<string, string> = {}): Target {
+  return {
+    base,
+    fetch: (url, init = {}) =>
+      fetch(url, {
+        ...init,
+        headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+        ...(tls ? { tls } : {}),
+      } as RequestInit),
+  };
+}
+
+/** The admin credentials a secure server wrote into its data dir. */
+function adminTls(dir: string): { ca: string; cert: string; key: string } {
+  const f = (n: string) => readFileSync(join(dir, "tls", n), "utf8");
+  return { ca: f("ca.crt"), cert: f("admin.crt"), key: f("admin.key") };
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** Creates then GETs (and, with `full`, the list and watch measurements) against one server; metric names without prefix. */
+async function measure(t: Target, opts: BenchOptions, label: string, full: boolean): Promise<Record<string, number>> {
   const q = opts.quick;
   const metrics: Record<string, number> = {};
   const creates = q ? 3000 : 20_000;
   const listSize = q ? 2000 : 10_000;
+  const { base } = t;
+
+  const createBodies = Array.from({ length: creates }, (_, i) => benchPod(`p${i}`, "bench", i));
+  const c = await drive(creates, async (i) => {
+    const r = await t.fetch(`${base}/api/v1/namespaces/bench/pods`, { method: "POST", headers: JSON_HEADERS, body: createBodies[i]! });
+    if (r.status !== 201) throw new Error(`create ${i}: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+  });
+  metrics.creates_per_s = Math.round(creates / (c.elapsedMs / 1000));
+  metrics.create_p99_ms = round(percentiles(c.latency, [99])[0]!);
+  progress(NAME, `${label}creates`, { creates, per_s: metrics.creates_per_s, p99_ms: metrics.create_p99_ms });
+
+  const gets = q ? 5000 : 20_000;
+  const g = await drive(gets, async (i) => {
+    const r = await t.fetch(`${base}/api/v1/namespaces/bench/pods/p${(i * 7919) % creates}`);
+    if (r.status !== 200) throw new Error(`get: ${r.status}`);
+    await r.arrayBuffer();
+  });
+  const [g50, g99] = percentiles(g.latency, [50, 99]);
+  metrics.get_p50_ms = round(g50!);
+  metrics.get_p99_ms = round(g99!);
+  progress(NAME, `${label}gets`, { gets, p50_ms: g50!, p99_ms: g99! });
+  if (!full) return metrics;
+
+  const listBodies = Array.from({ length: listSize }, (_, i) => benchPod(`l${i}`, "list", i));
+  await drive(listSize, async (i) => {
+    const r = await t.fetch(`${base}/api/v1/namespaces/list/pods`, { method: "POST", headers: JSON_HEADERS, body: listBodies[i]! });
+    await r.arrayBuffer();
+  });
+  const lists: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    const s = performance.now();
+    const body = await (await t.fetch(`${base}/api/v1/namespaces/list/pods`)).arrayBuffer();
+    if (k > 0) lists.push(performance.now() - s);
+    if (k === 0) metrics.list_10k_bytes = body.byteLength;
+  }
+  metrics.list_10k_ms = round(percentiles(lists, [50])[0]!);
+  progress(NAME, `${label}list`, { items: listSize, median_ms: metrics.list_10k_ms });
+
+  // Watch latency: create → ADDED on an open watch.
+  const rv = ((await (await t.fetch(`${base}/api/v1/namespaces/bench/pods?limit=1`)).json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const watch = await t.fetch(`${base}/api/v1/namespaces/bench/pods?watch=true&resourceVersion=${rv}`);
+  const reader = watch.body!.getReader();
+  const issued = new Map<string, number>();
+  const hist = new Histogram(0.01, 5000);
+  const events = q ? 300 : 1000;
+  let seen = 0;
+  const reading = (async () => {
+    let buf = "";
+    const dec = new TextDecoder();
+    while (seen < events) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const now = performance.now();
+      buf += dec.decode(value, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        const m = /"name":"(w\d+)"/.exec(line);
+        const at = m ? issued.get(m[1]!) : undefined;
+        if (at !== undefined) {
+          hist.add(now - at);
+          seen++;
+        }
+      }
+    }
+  })();
+  const watchBodies = Array.from({ length: events }, (_, i) => benchPod(`w${i}`, "bench", i));
+  for (let i = 0; i < events; i++) {
+    const name = `w${i}`;
+    issued.set(name, performance.now());
+    void t.fetch(`${base}/api/v1/namespaces/bench/pods`, { method: "POST", headers: JSON_HEADERS, body: watchBodies[i]! }).then((r) => r.arrayBuffer());
+    if (i % 5 === 4) await new Promise((r) => setTimeout(r, 10));
+  }
+  await reading;
+  await reader.cancel();
+  metrics.watch_p99_ms = round(hist.percentile(99));
+  metrics.watch_p50_ms = round(hist.percentile(50));
+  progress(NAME, `${label}watch`, { events: seen, p50_ms: metrics.watch_p50_ms, p99_ms: metrics.watch_p99_ms });
+  return metrics;
+}
+
+/** The namespaces, each with the ServiceAccount the bench pods run as (admission requires it to exist). */
+async function createNamespaces(t: Target, names: string[]): Promise<void> {
+  const sa = (realisticPod("x", "x", 0) as { spec?: { serviceAccountName?: string } }).spec?.serviceAccountName;
+  for (const name of names) {
+    const r = await t.fetch(`${t.base}/api/v1/namespaces`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ metadata: { name } }) });
+    if (r.status !== 201) throw new Error(`namespace ${name}: ${r.status} ${await r.text()}`);
+    if (!sa || sa === "default") continue;
+    const a = await t.fetch(`${t.base}/api/v1/namespaces/${name}/serviceaccounts`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ metadata: { name: sa } }) });
+    if (a.status !== 201) throw new Error(`serviceaccount ${name}/${sa}: ${a.status} ${await a.text()}`);
+  }
+}
+
+export async function main(args: string[], opts: BenchOptions): Promise<BenchResult> {
+  const secure = opts.secure === true || args.includes("--secure");
+  const metrics: Record<string, number> = {};
 
   const ceiling = await startChild([join(ROOT, "bench/lib/bare-hono.ts")], /listening (\d+)/);
   try {
     const url = `http://127.0.0.1:${ceiling.match[1]}/ping`;
-    const n = q ? 10_000 : 60_000;
+    const n = opts.quick ? 10_000 : 60_000;
     const r = await drive(n, async () => void (await (await fetch(url)).arrayBuffer()));
     metrics.ceiling_rps = Math.round(n / (r.elapsedMs / 1000));
     progress(NAME, "ceiling", { requests: n, rps: metrics.ceiling_rps });
@@ -88,105 +236,79 @@ export async function main(_args: string[], opts: BenchOptions): Promise<BenchRe
     await stop(ceiling.proc);
   }
 
+  // Plain HTTP, no authentication: the figures the secure runs are compared with.
   await withTempDir(async (dir) => {
-    const server = await startChild(
-      [join(ROOT, "core/cli/main.ts"), "server", "--data-dir", dir, "--listen", "127.0.0.1:0"],
-      /"msg":"serving".*?"url":"(http:\/\/[^"]+)"|"url":"(http:\/\/[^"]+)".*?"msg":"serving"/,
-    );
-    const base = server.match[1] ?? server.match[2]!;
+    const server = await startSkiff(dir, ["--insecure"]);
     try {
-      const json = { "content-type": "application/json" };
-      const ns = async (name: string) => fetch(`${base}/api/v1/namespaces`, { method: "POST", headers: json, body: JSON.stringify({ metadata: { name } }) });
-      await ns("bench");
-      await ns("list");
-
-      const createBodies = Array.from({ length: creates }, (_, i) => benchPod(`p${i}`, "bench", i));
-      const c = await drive(creates, async (i) => {
-        const r = await fetch(`${base}/api/v1/namespaces/bench/pods`, { method: "POST", headers: json, body: createBodies[i]! });
-        if (r.status !== 201) throw new Error(`create ${i}: ${r.status} ${await r.text()}`);
-        await r.arrayBuffer();
-      });
-      metrics.creates_per_s = Math.round(creates / (c.elapsedMs / 1000));
-      metrics.create_p99_ms = round(percentiles(c.latency, [99])[0]!);
-      progress(NAME, "creates", { creates, per_s: metrics.creates_per_s, p99_ms: metrics.create_p99_ms });
-
-      const gets = q ? 5000 : 20_000;
-      const g = await drive(gets, async (i) => {
-        const r = await fetch(`${base}/api/v1/namespaces/bench/pods/p${(i * 7919) % creates}`);
-        if (r.status !== 200) throw new Error(`get: ${r.status}`);
-        await r.arrayBuffer();
-      });
-      const [g50, g99] = percentiles(g.latency, [50, 99]);
-      metrics.get_p50_ms = round(g50!);
-      metrics.get_p99_ms = round(g99!);
-      progress(NAME, "gets", { gets, p50_ms: g50!, p99_ms: g99! });
-
-      const listBodies = Array.from({ length: listSize }, (_, i) => benchPod(`l${i}`, "list", i));
-      await drive(listSize, async (i) => {
-        const r = await fetch(`${base}/api/v1/namespaces/list/pods`, { method: "POST", headers: json, body: listBodies[i]! });
-        await r.arrayBuffer();
-      });
-      const lists: number[] = [];
-      for (let k = 0; k < 6; k++) {
-        const s = performance.now();
-        const body = await (await fetch(`${base}/api/v1/namespaces/list/pods`)).arrayBuffer();
-        if (k > 0) lists.push(performance.now() - s);
-        if (k === 0) metrics.list_10k_bytes = body.byteLength;
-      }
-      metrics.list_10k_ms = round(percentiles(lists, [50])[0]!);
-      progress(NAME, "list", { items: listSize, median_ms: metrics.list_10k_ms });
-
-      // Watch latency: create → ADDED on an open watch.
-      const rv = ((await (await fetch(`${base}/api/v1/namespaces/bench/pods?limit=1`)).json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-      const watch = await fetch(`${base}/api/v1/namespaces/bench/pods?watch=true&resourceVersion=${rv}`);
-      const reader = watch.body!.getReader();
-      const issued = new Map<string, number>();
-      const hist = new Histogram(0.01, 5000);
-      const events = q ? 300 : 1000;
-      let seen = 0;
-      const reading = (async () => {
-        let buf = "";
-        const dec = new TextDecoder();
-        while (seen < events) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          const now = performance.now();
-          buf += dec.decode(value, { stream: true });
-          let i: number;
-          while ((i = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            if (!line.trim()) continue;
-            const m = /"name":"(w\d+)"/.exec(line);
-            const t = m ? issued.get(m[1]!) : undefined;
-            if (t !== undefined) {
-              hist.add(now - t);
-              seen++;
-            }
-          }
-        }
-      })();
-      const watchBodies = Array.from({ length: events }, (_, i) => benchPod(`w${i}`, "bench", i));
-      for (let i = 0; i < events; i++) {
-        const name = `w${i}`;
-        issued.set(name, performance.now());
-        void fetch(`${base}/api/v1/namespaces/bench/pods`, { method: "POST", headers: json, body: watchBodies[i]! }).then((r) => r.arrayBuffer());
-        if (i % 5 === 4) await new Promise((r) => setTimeout(r, 10));
-      }
-      await reading;
-      await reader.cancel();
-      metrics.watch_p99_ms = round(hist.percentile(99));
-      metrics.watch_p50_ms = round(hist.percentile(50));
-      progress(NAME, "watch", { events: seen, p50_ms: metrics.watch_p50_ms, p99_ms: metrics.watch_p99_ms });
+      const t = credentialed(server.base, undefined);
+      await createNamespaces(t, ["bench", "list"]);
+      Object.assign(metrics, await measure(t, opts, "", true));
     } finally {
       await stop(server.proc);
     }
   });
 
+  if (secure) {
+    // HTTPS, authentication and RBAC (the default server) as the admin: client certificate, system:masters.
+    await withTempDir(async (dir) => {
+      const server = await startSkiff(dir, []);
+      try {
+        if (!server.base.startsWith("https:")) throw new Error(`expected an https server, got ${server.base}`);
+        const t = credentialed(server.base, adminTls(dir));
+        await createNamespaces(t, ["bench", "list"]);
+        for (const [k, v] of Object.entries(await measure(t, opts, "tls-admin-", true))) metrics[`tls_${k}`] = v;
+      } finally {
+        await stop(server.proc);
+      }
+    });
+    // The same, as a token user whose rights come from an `edit` RoleBinding: RBAC evaluates every request.
+    await withTempDir(async (dir) => {
+      const token = `bench-${crypto.randomUUID()}`;
+      writeFileSync(join(dir, "tokens.csv"), `${token},bench-user,2001\n`, { mode: 0o600 });
+      const server = await startSkiff(dir, ["--token-auth-file", join(dir, "tokens.csv")]);
+      try {
+        const tls = adminTls(dir);
+        const admin = credentialed(server.base, tls);
+        await createNamespaces(admin, ["bench"]);
+        const binding = {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: { name: "bench-user-edit", namespace: "bench" },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "bench-user" }],
+        };
+        const rb = await admin.fetch(`${server.base}/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(binding) });
+        if (rb.status !== 201) throw new Error(`rolebinding: ${rb.status} ${await rb.text()}`);
+        const user = credentialed(server.base, { ca: tls.ca }, { authorization: `Bearer ${token}` });
+        // Not system:masters: nothing outside the namespace, until the binding is seen nothing inside it either.
+        const outside = await user.fetch(`${server.base}/api/v1/namespaces/default/pods`);
+        if (outside.status !== 403) throw new Error(`the token user should be forbidden outside its namespace, got ${outside.status}`);
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const r = await user.fetch(`${server.base}/api/v1/namespaces/bench/pods?limit=1`);
+          await r.arrayBuffer();
+          if (r.status === 200) break;
+          if (Date.now() > deadline) throw new Error(`the edit RoleBinding did not take effect: ${r.status}`);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        for (const [k, v] of Object.entries(await measure(user, opts, "tls-rbac-", false))) metrics[`tls_rbac_${k}`] = v;
+      } finally {
+        await stop(server.proc);
+      }
+    });
+  }
+
   const ordered: Record<string, number> = {};
-  for (const k of ["creates_per_s", "create_p99_ms", "get_p50_ms", "get_p99_ms", "list_10k_ms", "watch_p99_ms", "ceiling_rps"]) ordered[k] = metrics[k]!;
+  const first = ["creates_per_s", "create_p99_ms", "get_p50_ms", "get_p99_ms", "list_10k_ms", "watch_p99_ms", "ceiling_rps"];
+  for (const k of first) ordered[k] = metrics[k]!;
+  if (secure) for (const k of ["tls_rbac_creates_per_s", "tls_rbac_get_p99_ms", "tls_creates_per_s", "tls_get_p99_ms"]) ordered[k] = metrics[k]!;
   return {
     metrics: { ...ordered, ...metrics },
-    targets: { creates_per_s: ">= 5000", create_p99_ms: "<= 20", list_10k_ms: "<= 200" },
+    targets: {
+      creates_per_s: ">= 5000",
+      create_p99_ms: "<= 20",
+      list_10k_ms: "<= 200",
+      ...(secure ? { tls_rbac_creates_per_s: ">= 0.8 × creates_per_s", tls_rbac_get_p99_ms: "<= 1.2 × get_p99_ms" } : {}),
+    },
   };
 }

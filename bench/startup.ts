@@ -2,7 +2,10 @@
  * @module Scenario `startup`: `skiff server` from process start to `/readyz`
  * answering 200, on Bun (the reference), Node (tsx) and Deno, each with a fresh
  * data dir; and the Bun server's RSS after 10 s idle (`--quick`: 2 s). The
- * runtimes are started directly (not through npx), as `npm start` does.
+ * runtimes are started directly (not through npx), as `npm start` does. The
+ * server runs its defaults, so a fresh start includes creating the cluster
+ * CA and certificates, and `/readyz` (open to anonymous clients) is polled
+ * over HTTPS without verifying the new CA.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -32,7 +35,7 @@ async function readyAfter(runtime: "bun" | "node" | "deno", dir: string, port: n
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${runtime} server exited ${proc.exitCode}`);
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const r = await fetch(`https://127.0.0.1:${port}/readyz`, { tls: { rejectUnauthorized: false } } as RequestInit);
       if (r.status === 200) return { ms: performance.now() - t0, proc };
     } catch {
       /* not listening yet */

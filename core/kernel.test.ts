@@ -34,12 +34,12 @@ describe("createKernel with plugins", () => {
     });
     const fine = definePlugin({ manifest: { name: "fine", version: "0.1.0" }, start() {} });
     kernel = await createKernel({ memory: true, listen: { host: "127.0.0.1", port: 0 }, plugins: { available: [crashy, fine] as Plugin<never>[] } });
-    const ready = await fetch(`${kernel.url}/readyz?verbose`);
+    const ready = await fetch(`${kernel.url}/readyz?verbose`, { tls: kernel.clientTls } as RequestInit);
     expect(ready.status).toBe(500);
     const body = await ready.text();
     expect(body).toContain("[-]plugin/crashy failed: cannot reach the widget bus (restarting)");
     expect(body).toContain("[+]plugin/fine ok");
-    expect((await fetch(`${kernel.url}/livez`)).status).toBe(200);
+    expect((await fetch(`${kernel.url}/livez`, { tls: kernel.clientTls } as RequestInit)).status).toBe(200);
     // The API is unaffected.
     await kernel.client.create(configMaps, { metadata: { name: "still-works", namespace: "default" } });
     const ev = await until(async () => {

@@ -81,9 +81,15 @@ export interface KernelOptions {
   /** Limits on requests from the network (in-flight, per client, body deadline) and Bun's idle timeout (default 120 s). */
   requests?: HygieneOptions & { idleTimeoutSeconds?: number };
   /**
-   * TLS, authentication and node join tokens (issue 10). Off by default for
-   * now; `skiff server --secure` turns it on. Needs `dataDir` for the PKI
-   * files (`<dataDir>/tls/`) unless everything may be ephemeral.
+   * TLS, authentication, RBAC and node join tokens (issue 10). On by default
+   * whenever the kernel listens (`listen` set): `https://`, the cluster CA
+   * and certificates under `<dataDir>/tls/`, the admin kubeconfig, a join
+   * token in `<dataDir>/token`. A memory kernel without a data dir keeps its
+   * PKI in memory (`kernel.clientTls` is the admin credential). A kernel that
+   * does not listen has no network surface: security is off (the in-process
+   * client is trusted either way) unless `enabled: true` is given.
+   * `enabled: false` serves plain HTTP without authentication (tests and
+   * benchmarks only; `skiff server --insecure`), with a loud warning.
    */
   security?: SecurityOptions;
 }
@@ -130,8 +136,14 @@ export interface Kernel {
   rbac: RbacAuthorizer;
   /** Set when listening. */
   listening?: Listening;
-  /** `http://host:port` when listening. */
+  /** `https://host:port` when listening (`http://` with security off). */
   url?: string;
+  /**
+   * With security on: the CA to trust and the admin (system:masters) client
+   * certificate, for clients of `url` in the embedding program
+   * (`httpClient({ server: kernel.url, fetch: tlsFetch(kernel.clientTls) })`).
+   */
+  clientTls?: { ca: string; cert: string; key: string };
   /** Path of the written kubeconfig, when there is a data dir and a listener. */
   kubeconfigPath?: string;
   stop(): Promise<void>;
@@ -191,9 +203,17 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   // The reviews answer with the authorizer, built below once the informers exist.
   let authorizer: ResolvingAuthorizer | undefined;
   const createOnly = reviewResources(() => authorizer!);
-  const security = opts.security?.enabled
+  // Secure by default when there is a network surface; a kernel without a listener serves only its in-process client.
+  const secure = opts.security?.enabled ?? opts.listen !== undefined;
+  if (opts.listen && !secure) {
+    log.warn(
+      { listen: `${opts.listen.host}:${opts.listen.port}` },
+      "SECURITY IS OFF: serving plain HTTP without authentication or authorization; anyone who can reach this address is cluster admin (for tests and benchmarks only)",
+    );
+  }
+  const security = secure
     ? await createClusterSecurity({
-        options: opts.security,
+        options: { ...opts.security, enabled: true },
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         ...(opts.listen ? { listenHost: opts.listen.host } : {}),
         kubernetesServiceIP: ipam.allocator.kubernetesServiceIP,
@@ -261,7 +281,7 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
     guard,
     authorizer,
     rbac,
-    ...(security ? { security } : {}),
+    ...(security ? { security, clientTls: { ca: security.pki.ca, cert: security.pki.admin.cert, key: security.pki.admin.key } } : {}),
     async stop() {
       security?.stop();
       await kubernetesEndpoints?.stop();
@@ -298,7 +318,11 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
       writeFileSync(kernel.kubeconfigPath, kubeconfig(kernel.url!, credentials), { mode: 0o600 });
     };
     writeKubeconfig();
-    await security?.startRenewal({ onServing: (tls) => kernel.listening?.setTls?.(tls), onAdmin: writeKubeconfig });
+    const onAdmin = () => {
+      if (security) kernel.clientTls = { ca: security.pki.ca, cert: security.pki.admin.cert, key: security.pki.admin.key };
+      writeKubeconfig();
+    };
+    await security?.startRenewal({ onServing: (tls) => kernel.listening?.setTls?.(tls), onAdmin });
   }
   if (security) kernel.joinToken = await security.ensureJoinToken(storage);
   await ensureKubernetesService(storage, registry.get("", "v1", "services")!, ipam, kernel.listening?.port ?? 6443);
@@ -413,7 +437,7 @@ export function kubeconfig(server: string, tls?: { ca: string; cert: string; key
     "- name: skiff",
     "  cluster:",
     `    server: ${server}`,
-    // Plain HTTP until TLS lands; client-node 2.x refuses http:// without this flag.
+    // Plain HTTP (an --insecure server): client-node 2.x refuses http:// without this flag.
     ...(server.startsWith("http:") ? ["    insecure-skip-tls-verify: true"] : []),
     ...(tls ? [`    certificate-authority-data: ${b64(tls.ca)}`] : []),
     "contexts:",

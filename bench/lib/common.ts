@@ -16,6 +16,8 @@ export interface BenchOptions {
   durability?: Durability;
   /** Smaller sizes: a smoke test that finishes in seconds. */
   quick: boolean;
+  /** Also measure over TLS with authentication and RBAC (scenarios that serve the API: `api`). */
+  secure?: boolean;
 }
 
 /** What a scenario returns: numbers only in `metrics`; the targets, as text, beside them. */
@@ -30,7 +32,7 @@ const DRIVERS: readonly DriverName[] = ["bun-sqlite", "libsql"];
 const DURABILITIES: readonly Durability[] = ["full", "normal"];
 
 /**
- * Parses `--driver X`, `--durability X` (also `--flag=X`) and `--quick`;
+ * Parses `--driver X`, `--durability X` (also `--flag=X`), `--quick` and `--secure`;
  * everything else is returned in `rest`. Throws UsageError on a bad value or
  * an unknown `--flag`.
  */
@@ -56,6 +58,10 @@ export function parseBenchArgs(argv: readonly string[]): { opts: BenchOptions; r
         if (eq >= 0) throw new UsageError("--quick takes no value");
         opts.quick = true;
         break;
+      case "--secure":
+        if (eq >= 0) throw new UsageError("--secure takes no value");
+        opts.secure = true;
+        break;
       case "--driver": {
         const v = value();
         if (!DRIVERS.includes(v as DriverName)) throw new UsageError(`--driver must be one of ${DRIVERS.join("|")}, got "${v}"`);
@@ -71,7 +77,7 @@ export function parseBenchArgs(argv: readonly string[]): { opts: BenchOptions; r
         break;
       }
       default:
-        throw new UsageError(`unknown flag ${flag} (known: --driver, --durability, --quick)`);
+        throw new UsageError(`unknown flag ${flag} (known: --driver, --durability, --quick, --secure)`);
     }
   }
   return { opts, rest };

@@ -2,6 +2,8 @@ import { afterEach, expect, test } from "bun:test";
 import { httpClient, inProcessClient } from "../client/fetch-client.ts";
 import type { WatchEvent, WatchStream } from "../client/types.ts";
 import { createKernel, type Kernel } from "../kernel.ts";
+import { KERNEL_IDENTITY } from "../server/auth/cluster-security.ts";
+import { tlsFetch } from "../server/pki/tls-client.ts";
 import type { KubeObject } from "./meta.ts";
 import { deepFreeze, FREEZE_SHARED_OBJECTS } from "./object-channel.ts";
 
@@ -30,8 +32,9 @@ test("the test run has the mutation detector on (test/setup.ts)", () => {
 test("in-process watchers of one change share one frozen object; the HTTP answer is the same JSON", async () => {
   kernel = await createKernel({ memory: true, inlineControllers: false, listen: { host: "127.0.0.1", port: 0 } });
   const a = kernel.client.watch(CM, { namespace: "default" });
-  const b = inProcessClient(kernel.api.app.fetch).watch(CM, { namespace: "default" });
-  const http = httpClient({ server: kernel.url! }).watch(CM, { namespace: "default" });
+  // The listening kernel is secure: an in-process client of the router needs an identity.
+  const b = inProcessClient(kernel.api.app.fetch, { user: KERNEL_IDENTITY }).watch(CM, { namespace: "default" });
+  const http = httpClient({ server: kernel.url!, fetch: tlsFetch(kernel.clientTls!) }).watch(CM, { namespace: "default" });
   const got = Promise.all([first(a), first(b), first(http)]);
   await Bun.sleep(30);
   await kernel.client.create(CM, { metadata: { name: "shared", namespace: "default" }, data: { k: "v" } });
@@ -85,7 +88,7 @@ test("deepFreeze freezes children before parents and leaves frozen subtrees alon
 test("informers drop managedFields unless told to keep them, in-process and over HTTP alike", async () => {
   kernel = await createKernel({ memory: true, inlineControllers: false, listen: { host: "127.0.0.1", port: 0 } });
   const { SharedInformerFactory } = await import("../client/informer.ts");
-  const http = httpClient({ server: kernel.url! });
+  const http = httpClient({ server: kernel.url!, fetch: tlsFetch(kernel.clientTls!) });
   const factories = [
     new SharedInformerFactory(kernel.client),
     new SharedInformerFactory(http),

@@ -43,7 +43,7 @@ import { availableRuntimes, enabledPlugins } from "../plugin/presets.ts";
 import { PluginError, PluginRegistry } from "../plugin/registry.ts";
 import { Tokens } from "../plugin/tokens.ts";
 import type { Plugin } from "../plugin/types.ts";
-import type { RuntimeAdapter } from "../runtime/adapter.ts";
+import type { RuntimeAdapter, RuntimeHealth } from "../runtime/adapter.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 
 function hostPort(v: string): { host: string; port: number } {
@@ -111,6 +111,45 @@ function fakeNodes(settings: Record<string, PluginSettings>, n: number | undefin
   return { ...settings, "runtime-fake": { ...cur, config: { ...cur.config, nodes: n } } };
 }
 
+/** `--containerd-socket`, `--docker-socket`: the runtime plugins' `socket` settings. */
+function runtimeSockets(settings: Record<string, PluginSettings>, o: { containerdSocket?: string; dockerSocket?: string }): Record<string, PluginSettings> {
+  const out = { ...settings };
+  for (const [plugin, socket] of [
+    ["runtime-containerd", o.containerdSocket],
+    ["runtime-docker", o.dockerSocket],
+  ] as const) {
+    if (socket) out[plugin] = { ...out[plugin], config: { ...out[plugin]?.config, socket } };
+  }
+  return out;
+}
+
+/**
+ * Before the server starts: a runtime reached over a socket (its plugin has a
+ * `socket` setting: containerd, docker) must answer and be healthy. A missing
+ * socket or a sick daemon is one line and exit 1, not a plugin restarting
+ * with backoff behind a running API.
+ */
+async function checkRuntimeDaemon(o: ServerFlags, name: string, dataDir: string): Promise<void> {
+  const plugin = (await availablePlugins(dataDir)).plugins.find((p) => (p.manifest.provides ?? []).includes(`runtime:${name}`));
+  if (!(plugin?.manifest.configSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.socket) return;
+  const socket = name === "containerd" ? o.containerdSocket : name === "docker" ? o.dockerSocket : undefined;
+  const { runtime, config, close } = await runtimeAdapter({ ...o, runtime: name, ...(socket ? { socket } : {}) });
+  try {
+    const path = String(config.socket);
+    const flag = name === "containerd" || name === "docker" ? ` (--${name}-socket sets its path)` : "";
+    if (!existsSync(path)) throw new PluginError(`cannot reach ${name}: no socket at ${path}; is ${name} running?${flag}`);
+    let health: RuntimeHealth;
+    try {
+      health = runtime.status ? await runtime.status() : (await runtime.version(), { ready: true });
+    } catch (e) {
+      throw new PluginError(`cannot reach ${name} at ${path}: ${(e as Error).message.split("\n")[0]}`);
+    }
+    if (!health.ready) throw new PluginError(`${name} at ${path} is not healthy: ${(health.problems ?? []).join("; ")}`);
+  } finally {
+    await close();
+  }
+}
+
 /** Logs failures nobody awaited instead of dying: one plugin's bug must not stop the kernel. */
 function keepRunningOnStrayErrors(): void {
   const log = logger("process");
@@ -157,7 +196,10 @@ interface ServerFlags extends Common {
   serviceCidr?: string;
   serviceNodePortRange?: [number, number];
   fakeNodes?: number;
+  containerdSocket?: string;
+  dockerSocket?: string;
   secure?: boolean;
+  insecure?: boolean;
   tokenAuthFile?: string;
   audit?: boolean;
   auditLogPath?: string;
@@ -201,19 +243,22 @@ program
   .option("--data-dir <dir>", "where the database, kubeconfig.yaml and installed plugins live (default .skiff)")
   .option("--listen <host:port>", "address to serve the API on (default 127.0.0.1:6443)", hostPort)
   .option("--runtime <name>", "container runtime for the local node (default process)")
+  .option("--containerd-socket <path>", "containerd's socket with --runtime containerd (default /run/containerd/containerd.sock)")
+  .option("--docker-socket <path>", "dockerd's socket with --runtime docker (default /var/run/docker.sock)")
   .option("--config <file>", "config file (default <data-dir>/skiff.yaml when present)")
   .addOption(new Option("--preset <name>", "which plugins run (default all-in-one)").choices(PRESETS))
   .option("--node-name <name>", "the local node's name (default: the host name)")
   .option("--enable <plugins>", "enable plugins by name (comma-separated)", nameList)
   .option("--disable <plugins>", "disable plugins by name (comma-separated), e.g. --disable scheduler", nameList)
-  .option("--memory", "keep everything in memory (nothing is written to the data dir but the kubeconfig)")
+  .option("--memory", "keep everything in memory (nothing is written to the data dir but the kubeconfig, the TLS files and the join token)")
   .option("--history-revisions <n>", "most revisions kept for watch resumes and paged lists", positiveInt)
   .option("--history-age <seconds>", "oldest history kept, in seconds", positiveInt)
   .option("--fake-nodes <n>", "simulate N nodes with the fake runtime (implies --runtime fake), for scale tests", positiveInt)
   .option("--service-cidr <cidr>", "range Service ClusterIPs come from (default 10.96.0.0/12)", cidr)
   .option("--service-node-port-range <low-high>", "range NodePorts come from (default 30000-32767)", portRange)
-  .option("--secure", "serve HTTPS with client certificates and tokens (a CA and certificates under <data-dir>/tls, a join token in <data-dir>/token)")
-  .option("--token-auth-file <file>", "static bearer tokens, lines of token,user,uid,\"group1,group2\" (with --secure; default <data-dir>/tokens.csv when present)")
+  .option("--secure", "serve HTTPS with authentication and RBAC (the default; a CA and certificates under <data-dir>/tls, the admin kubeconfig, a join token in <data-dir>/token)")
+  .option("--insecure", "serve plain HTTP WITHOUT authentication or authorization: anyone who can connect is cluster admin (tests and benchmarks only)")
+  .option("--token-auth-file <file>", "static bearer tokens, lines of token,user,uid,\"group1,group2\" (default <data-dir>/tokens.csv when present)")
   .option("--audit-log-path <file>", "audit log of mutating requests (default <data-dir>/audit/audit.log)")
   .option("--audit-log-maxsize <MB>", "rotate the audit log at this size in megabytes (default 100)", positiveInt)
   .option("--audit-log-maxbackup <n>", "rotated audit logs kept (default 10)", nonNegativeInt)
@@ -234,13 +279,23 @@ program
       ...(o.historyRevisions !== undefined ? { maxRevisions: o.historyRevisions } : {}),
       ...(o.historyAge !== undefined ? { maxAgeMs: o.historyAge * 1000 } : {}),
     };
+    if (o.secure && o.insecure) throw new PluginError("--secure and --insecure contradict each other (secure is the default)");
+    if (o.insecure) {
+      process.stderr.write(
+        "\n" +
+          "  !!! skiff server --insecure: plain HTTP, NO authentication, NO authorization.\n" +
+          "  !!! Anyone who can reach " + `${listen.host}:${listen.port}` + " is cluster admin. For tests and benchmarks only.\n\n",
+      );
+    }
+    const runtimeName = o.fakeNodes !== undefined ? "fake" : (o.runtime ?? config.runtime ?? "process");
+    await checkRuntimeDaemon(o, runtimeName, dataDir);
     keepRunningOnStrayErrors();
     const kernel = await createKernel({
       dataDir,
       listen,
       ...(o.memory ? { memory: true } : {}),
       store: { retention },
-      ...(o.secure ? { security: { enabled: true, ...(o.tokenAuthFile ? { tokenAuthFile: o.tokenAuthFile } : {}) } } : {}),
+      security: { enabled: !o.insecure, ...(o.tokenAuthFile ? { tokenAuthFile: o.tokenAuthFile } : {}) },
       services: {
         ...(o.serviceCidr ? { cidr: o.serviceCidr } : {}),
         ...(o.serviceNodePortRange ? { nodePortRange: o.serviceNodePortRange } : {}),
@@ -266,10 +321,10 @@ program
       plugins: {
         available: (await availablePlugins(dataDir)).plugins,
         preset: o.preset ?? config.preset ?? "all-in-one",
-        settings: fakeNodes(config.plugins ?? {}, o.fakeNodes),
+        settings: runtimeSockets(fakeNodes(config.plugins ?? {}, o.fakeNodes), o),
         ...(o.enable ? { enable: o.enable } : {}),
         ...(o.disable ? { disable: o.disable } : {}),
-        runtime: o.fakeNodes !== undefined ? "fake" : (o.runtime ?? config.runtime ?? "process"),
+        runtime: runtimeName,
         nodeName: o.nodeName ?? config.nodeName ?? defaultNodeName(),
       },
     });
@@ -558,7 +613,7 @@ function duration(v: string): number {
 async function adminClient(o: TokenFlags) {
   const { dataDir } = settings(o, ".skiff");
   const file = o.kubeconfig ?? join(dataDir, "kubeconfig.yaml");
-  if (!existsSync(file)) throw new PluginError(`no kubeconfig at ${file} (start the server with --secure, or pass --kubeconfig)`);
+  if (!existsSync(file)) throw new PluginError(`no kubeconfig at ${file} (start the server first, or pass --kubeconfig)`);
   const kc = parseYaml(readFileSync(file, "utf8")) as {
     clusters?: { cluster?: { server?: string; "certificate-authority-data"?: string } }[];
     users?: { user?: { "client-certificate-data"?: string; "client-key-data"?: string } }[];
@@ -567,7 +622,7 @@ async function adminClient(o: TokenFlags) {
   const user = kc.users?.[0]?.user;
   const b64 = (s?: string) => (s ? Buffer.from(s, "base64").toString("utf8") : "");
   if (!cluster?.server?.startsWith("https:") || !cluster["certificate-authority-data"] || !user?.["client-certificate-data"]) {
-    throw new PluginError(`${file} is not a --secure server's admin kubeconfig (https, CA and client certificate)`);
+    throw new PluginError(`${file} is not a secure server's admin kubeconfig (https, CA and client certificate; was the server started with --insecure?)`);
   }
   const tls = { ca: b64(cluster["certificate-authority-data"]), cert: b64(user["client-certificate-data"]), key: b64(user["client-key-data"]) };
   return { client: httpClient({ server: cluster.server, fetch: tlsFetch(tls), userAgent: "skiff-token" }), caHash: await certSha256(tls.ca), server: cluster.server };
@@ -672,7 +727,7 @@ function progressReporter(out: NodeJS.WriteStream, label: string): { update(done
  * plugin (found by the `runtime:<name>` it provides) with the config from
  * skiff.yaml, `--socket` and `--set`. Returns the adapter and a cleanup.
  */
-async function runtimeAdapter(o: ImagesFlags): Promise<{ runtime: RuntimeAdapter; name: string; close(): Promise<void> }> {
+async function runtimeAdapter(o: ImagesFlags): Promise<{ runtime: RuntimeAdapter; name: string; config: Record<string, unknown>; close(): Promise<void> }> {
   const { config, dataDir } = settings(o, ".skiff");
   const name = o.runtime ?? config.runtime ?? "process";
   const { plugins: available } = await availablePlugins(dataDir);
@@ -700,6 +755,7 @@ async function runtimeAdapter(o: ImagesFlags): Promise<{ runtime: RuntimeAdapter
   return {
     runtime,
     name,
+    config: pluginConf as Record<string, unknown>,
     async close() {
       await runtime.close();
       await plugin.stop?.();

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import pino from "pino";
 import type { KubeObject } from "../api/meta.ts";
 import { createKernel, type Kernel } from "../kernel.ts";
+import { tlsFetch } from "../server/pki/tls-client.ts";
 import { httpClient, inProcessClient } from "./fetch-client.ts";
 import { NAMESPACE_INDEX, SharedInformer, SharedInformerFactory, type InformerOptions } from "./informer.ts";
 import { FaultyFetch, isList, isWatch } from "./testing.ts";
@@ -269,7 +270,7 @@ describe("SharedInformer", () => {
 
   test("over HTTP: syncs, follows changes, and stop() closes the network watch at once", async () => {
     kernel = await createKernel({ memory: true, listen: { host: "127.0.0.1", port: 0 } });
-    client = httpClient({ server: kernel.url! });
+    client = httpClient({ server: kernel.url!, fetch: tlsFetch(kernel.clientTls!) });
     const inf = informer(CONFIGMAPS, { namespace: "default" });
     inf.start();
     await inf.waitForSync();

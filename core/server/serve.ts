@@ -12,7 +12,7 @@
  * - Bun: `Bun.serve` does not give the handler the peer certificate (oven-sh/bun
  *   #14097, open), and Bun's `node:https` has neither `getPeerCertificate`
  *   nor `setSecureContext`. Bun's `node:tls` server has both, so TLS ends
- *   there and each connection is piped to a plain `Bun.serve` on a loopback
+ *   there and each connection is piped (Bun's native socket, `Bun.connect`) to a plain `Bun.serve` on a loopback
  *   port; the inner server maps the pipe's source port (`requestIP`) back to
  *   the TLS connection's facts, and refuses connections that did not come
  *   through the TLS listener. WebSocket upgrades (exec, port-forward) keep
@@ -67,6 +67,7 @@ interface BunLike {
     hostname: string;
     stop(closeActive?: boolean): void | Promise<void>;
   };
+  connect(o: { hostname: string; port: number; socket: BunSocketHandlers }): Promise<BunSocket>;
 }
 interface DenoLike {
   serve(
@@ -163,28 +164,25 @@ function readConnection(sock: TlsSocketLike): ConnectionInfo {
   return { ...(chain.length > 0 ? { peerCertificates: chain } : {}), ...(sock.remoteAddress ? { remoteAddress: sock.remoteAddress } : {}) };
 }
 
-interface Duplex {
-  on(e: "data", f: (d: Uint8Array) => void): unknown;
-  on(e: "drain" | "end", f: () => void): unknown;
-  write(d: Uint8Array): boolean;
-  end(): unknown;
-  pause(): unknown;
-  resume(): unknown;
+/** The part of Bun's native TCP socket the relay uses. */
+interface BunSocket {
+  readonly localPort: number;
+  write(d: Uint8Array): number;
+  shutdown(): void;
+  end(): void;
+  pause(): void;
+  resume(): void;
 }
-
-/** Copies `from` to `to` with backpressure (cheaper than `stream.pipe` on Bun's node:net). */
-function relay(from: Duplex, to: Duplex): void {
-  from.on("data", (d) => {
-    if (!to.write(d)) from.pause();
-  });
-  to.on("drain", () => from.resume());
-  from.on("end", () => to.end());
+interface BunSocketHandlers {
+  data(s: BunSocket, d: Uint8Array): void;
+  drain(s: BunSocket): void;
+  close(s: BunSocket): void;
+  error(s: BunSocket, e: Error): void;
 }
 
 /** Bun: TLS ends in a `node:tls` server; each connection is piped to a plain `Bun.serve` on loopback (see the module doc). */
 async function serveBunTls(bun: BunLike, opts: ServeOptions, idleTimeout: number): Promise<Listening> {
   const tls = await import("node:tls");
-  const net = await import("node:net");
   const conns = new Map<number, ConnectionInfo>();
   const open = new Set<{ destroy(): void }>();
   const inner = bun.serve({
@@ -213,27 +211,85 @@ async function serveBunTls(bun: BunLike, opts: ServeOptions, idleTimeout: number
   });
   const front = tls.createServer(tlsServerOptions(opts.tls!), (sock) => {
     sock.pause();
+    // Request/response traffic: no Nagle delay on the client leg (the loopback leg is Bun's socket, without Nagle).
+    sock.setNoDelay(true);
     const info = connectionOf(sock as TlsSocketLike);
-    const up = net.connect({ host: "127.0.0.1", port: inner.port });
-    let port: number | undefined;
     open.add(sock);
-    const done = () => {
+    let up: BunSocket | undefined;
+    let port: number | undefined;
+    // Client bytes the inner socket has not taken yet (the client is paused meanwhile).
+    let pending: Uint8Array | undefined;
+    let upClosed = false;
+    const forget = () => {
       if (port !== undefined && conns.get(port) === info) conns.delete(port);
+    };
+    const done = () => {
+      forget();
       open.delete(sock);
       sock.destroy();
-      up.destroy();
+      if (!upClosed) up?.end();
     };
-    up.once("connect", () => {
-      port = up.localPort!;
-      conns.set(port, info);
-      relay(sock, up);
-      relay(up, sock);
-      sock.resume();
+    const toUp = (d: Uint8Array) => {
+      if (upClosed || !up) return; // the inner server is gone: the rest of an upload is dropped
+      const n = up.write(d);
+      if (n < d.length) {
+        pending = d.subarray(Math.max(0, n));
+        sock.pause();
+      }
+    };
+    sock.on("data", (d: Uint8Array) => toUp(d));
+    sock.on("drain", () => up?.resume());
+    // The client closed its side: no more requests; the inner server still answers the ones it has.
+    sock.on("end", () => {
+      if (!upClosed) up?.shutdown();
     });
-    for (const s of [sock, up]) {
-      s.on("close", done);
-      s.on("error", done);
-    }
+    sock.on("close", done);
+    sock.on("error", done);
+    // Bun's native socket (not node:net): cheaper per chunk, and when the inner server answers early and closes
+    // (413 before reading a body) the answer is delivered before the close, where node:net's write error
+    // (EPIPE) destroyed the socket with the answer unread.
+    bun
+      .connect({
+        hostname: "127.0.0.1",
+        port: inner.port,
+        socket: {
+          data: (_s, d) => {
+            if (!sock.write(d)) up?.pause();
+          },
+          drain: (s) => {
+            if (pending) {
+              const p = pending;
+              pending = undefined;
+              const n = s.write(p);
+              if (n < p.length) {
+                pending = p.subarray(Math.max(0, n));
+                return;
+              }
+            }
+            sock.resume();
+          },
+          close: () => {
+            upClosed = true;
+            forget();
+            // Flush the answer and close; swallow whatever the client still sends; destroy after 5 s regardless.
+            sock.resume();
+            sock.end();
+            const t = setTimeout(done, 5_000);
+            (t as { unref?: () => void }).unref?.();
+          },
+          error: () => {},
+        },
+      })
+      .then(
+        (s) => {
+          up = s;
+          port = s.localPort;
+          conns.set(port, info);
+          if (sock.destroyed) return void s.end();
+          sock.resume();
+        },
+        () => done(),
+      );
   });
   // Failed handshakes (old TLS versions, bad certificates) are the client's problem.
   front.on("tlsClientError", () => {});

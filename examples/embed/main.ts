@@ -37,7 +37,7 @@ const kernel = await createKernel({
   plugins: { preset: "server", available: [...builtinPlugins(), sizer] },
 });
 try {
-  const watch = kernel.client.watch(configMaps, { namespace: "default" });
+  const watch = kernel.client.watch(configMaps, { namespace: "default", fieldSelector: "metadata.name=settings" });
   await kernel.client.create(configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "default" }, data: { mode: "edge", region: "shed" } });
   // Wait until the plugin has stamped it, seen through the watch.
   for await (const ev of watch) {

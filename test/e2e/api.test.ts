@@ -1,6 +1,6 @@
 /**
- * The API suite, over plain HTTP, against `skiff server` on Bun, Node and
- * Deno: CRUD, lists with paging and selectors, watch streaming, the patch
+ * The API suite, over HTTPS as the admin (plain HTTP with
+ * SKIFF_E2E_INSECURE=1), against `skiff server` on Bun, Node and Deno: CRUD, lists with paging and selectors, watch streaming, the patch
  * types, tables, discovery, and bad input answered with the right Status.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -18,7 +18,7 @@ for (const runtime of RUNTIMES) {
   describe(`API on ${runtime}`, () => {
     let s: TestServer;
     const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-      fetch(s.url + path, {
+      s.fetch(path, {
         method,
         headers: { "content-type": "application/json", ...headers },
         ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
@@ -99,7 +99,7 @@ for (const runtime of RUNTIMES) {
 
     test("watch streams events, honours timeoutSeconds, and reports 410 for compacted revisions", async () => {
       const rv = ((await (await req("GET", base)).json()) as any).metadata.resourceVersion;
-      const r = await fetch(`${s.url}${base}?watch=true&resourceVersion=${rv}&timeoutSeconds=3`);
+      const r = await s.fetch(`${base}?watch=true&resourceVersion=${rv}&timeoutSeconds=3`);
       expect(r.headers.get("content-type")).toBe("application/json");
       const reader = r.body!.getReader();
       await req("POST", base, cm("w1"));
@@ -118,7 +118,7 @@ for (const runtime of RUNTIMES) {
       // History is 10 revisions here: once compaction has run, revision 1 is gone.
       let last: any;
       for (let i = 0; i < 100; i++) {
-        const old = await (await fetch(`${s.url}${base}?watch=true&resourceVersion=1&timeoutSeconds=1`)).text();
+        const old = await (await s.fetch(`${base}?watch=true&resourceVersion=1&timeoutSeconds=1`)).text();
         last = JSON.parse(old.trim().split("\n").pop() || "null");
         if (last?.type === "ERROR") break;
         await Bun.sleep(100);

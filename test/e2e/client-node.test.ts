@@ -3,13 +3,21 @@
  * dependency needs; on Node it requires Node ≥ 22) against a kernel the test
  * starts: CRUD with typed errors, and an informer that survives a forced
  * compaction (410 → relist) without losing or duplicating an object.
+ *
+ * The kernel listens over HTTPS with authentication (the default); the
+ * client reads the kernel-written kubeconfig (CA and admin client
+ * certificate). Under Bun, client-node's `undici` is Bun's shim, whose fetch
+ * ignores the `dispatcher` that carries those TLS settings (on Node they
+ * apply as they are): the test routes the shim's fetch through Bun's `tls`
+ * option with the same kubeconfig's credentials.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import * as k8s from "@kubernetes/client-node";
+import type * as K8s from "@kubernetes/client-node";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKernel, type Kernel } from "../../core/kernel.ts";
+import { kubeconfigTls } from "./harness.ts";
 
 setDefaultTimeout(60_000);
 
@@ -21,15 +29,35 @@ async function until(what: string, check: () => boolean, ms = 15_000): Promise<v
   }
 }
 
+let clientTls: { ca: string; cert: string; key: string } | undefined;
+/**
+ * Bun's `undici` shim drops the dispatcher's TLS options: send its requests
+ * with Bun's `tls` option instead. Installed before client-node is loaded
+ * (its `import { fetch } from "undici"` binds the function at load).
+ */
+function bunUndiciTls(): void {
+  if (!(globalThis as { Bun?: unknown }).Bun) return;
+  const undici = require("undici") as { fetch: (input: unknown, init?: Record<string, unknown>) => Promise<Response> };
+  const original = undici.fetch;
+  undici.fetch = (input, init = {}) => {
+    if (!clientTls) return original(input, init);
+    const { dispatcher: _ignored, ...rest } = init;
+    return original(input, { ...rest, tls: clientTls });
+  };
+}
+bunUndiciTls();
+const k8s: typeof K8s = await import("@kubernetes/client-node");
+
 describe("@kubernetes/client-node", () => {
   let kernel: Kernel;
   let dir: string;
-  let kc: k8s.KubeConfig;
-  let core: k8s.CoreV1Api;
+  let kc: K8s.KubeConfig;
+  let core: K8s.CoreV1Api;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "skiff-client-node-"));
     kernel = await createKernel({ dataDir: dir, listen: { host: "127.0.0.1", port: 0 } });
+    clientTls = kubeconfigTls(kernel.kubeconfigPath!);
     kc = new k8s.KubeConfig();
     kc.loadFromFile(kernel.kubeconfigPath!);
     core = kc.makeApiClient(k8s.CoreV1Api);

@@ -9,7 +9,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { httpClient } from "../../core/client/fetch-client.ts";
 import type { Client } from "../../core/client/types.ts";
 import { type Pod, PODS } from "../../plugins/controllers/common/refs.ts";
 import { FakeKubelet } from "../../plugins/controllers/common/testing.ts";
@@ -84,7 +83,7 @@ describeWith("controllers e2e (kubectl)", haveKubectl(), "kubectl", () => {
   beforeAll(async () => {
     dir = tempDir("skiff-controllers-e2e-");
     s = await startServer("bun", ["--preset", "server"], { dir });
-    client = httpClient({ server: s.url });
+    client = s.client();
     kubelet = await new FakeKubelet(client, "default").start();
   });
   afterAll(async () => {
@@ -234,7 +233,7 @@ describeWith("controllers e2e (kubectl)", haveKubectl(), "kubectl", () => {
     await kubelet.stop();
     await s.stop();
     s = await startServer("bun", ["--preset", "server"], { dir });
-    client = httpClient({ server: s.url });
+    client = s.client();
     await Bun.sleep(1000); // the restarted controllers resync before anything else happens
     expect(rsNames("app=mid")).toEqual(rsBefore);
     expect(pods("app=mid").length).toBe(podsBefore);

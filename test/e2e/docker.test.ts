@@ -47,7 +47,7 @@ else for (const runtime of ["bun", "node", "deno"] as Runtime[]) describeWith(`s
     for (const p of json(r.out).items as any[]) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const body = JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: p.metadata.name }, target: { apiVersion: "v1", kind: "Node", name: NODE } });
-      void fetch(`${s.url}/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body }).catch(() => undefined);
+      void s.fetch(`/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body }).catch(() => undefined);
     }
   }
 

@@ -31,7 +31,7 @@ for (const [runtime, cmd] of Object.entries(RUNTIMES)) {
         });
         expect(r.stderr).toBe("");
         expect(r.stdout).toBe(
-          ["MODIFIED configmap/settings size=8", "configmaps in default: settings", "plugin configmap-sizer: running", "stopped cleanly", ""].join("\n"),
+          ["MODIFIED configmap/settings size=8", "configmaps in default: kube-root-ca.crt, settings", "plugin configmap-sizer: running", "stopped cleanly", ""].join("\n"),
         );
         expect(r.status).toBe(0);
       } finally {

@@ -48,7 +48,7 @@ describeWith("node agents as processes (process runtime)", haveKubectl() && root
     const data = join(dir, letter);
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, "skiff.yaml"), JSON.stringify({ plugins: { "runtime-process": { config: names(letter) }, "node-agent": { config: { server: { port: 0 } } } } }));
-    const proc = spawn(process.execPath, [join(ROOT, "core/cli/main.ts"), "agent", "--server", s.url, "--token", "test", "--node-name", node, "--data-dir", data, "--runtime", "process"], {
+    const proc = spawn(process.execPath, [join(ROOT, "core/cli/main.ts"), "agent", "--server", s.url, "--token", s.joinToken(), "--node-name", node, "--data-dir", data, "--runtime", "process"], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, SKIFF_LOG_LEVEL: "info" },
@@ -94,7 +94,7 @@ describeWith("node agents as processes (process runtime)", haveKubectl() && root
     for (const p of json(s.k(["get", "pods", "-o", "json"])).items as any[]) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const body = JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: p.metadata.name }, target: { apiVersion: "v1", kind: "Node", name: target } });
-      void fetch(`${s.url}/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      void s.fetch(`/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body });
     }
   }
 

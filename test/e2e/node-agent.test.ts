@@ -57,7 +57,7 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
     for (const p of pods) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const body = JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: p.metadata.name }, target: { apiVersion: "v1", kind: "Node", name: NODE } });
-      void fetch(`${s.url}/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      void s.fetch(`/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body });
     }
   }
 

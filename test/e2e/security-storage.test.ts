@@ -7,9 +7,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import type { AuditEvent } from "../../core/server/audit.ts";
-import { haveKubectl, skiff, startServer, tempDir, type TestServer, until } from "./harness.ts";
+import { haveKubectl, skiff, startServer, tempDir, type TestServer, type TlsCredentials, until } from "./harness.ts";
 
 setDefaultTimeout(120_000);
 
@@ -35,14 +36,17 @@ function files(dir: string): string[] {
   });
 }
 
-/** Sends headers and one byte of a 100-byte body, then nothing; resolves with what came back and when the socket closed. */
-function slowBody(url: string): Promise<{ response: string; ms: number }> {
+/** Sends headers and one byte of a 100-byte body, then nothing; resolves with what came back and when the socket closed. Over TLS (with the admin certificate) for an https server. */
+function slowBody(url: string, tls?: TlsCredentials): Promise<{ response: string; ms: number }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     let response = "";
-    const sock = connect(Number(u.port), u.hostname);
-    sock.on("data", (d) => (response += d.toString()));
+    const sock =
+      u.protocol === "https:"
+        ? tlsConnect({ host: u.hostname, port: Number(u.port), servername: "localhost", ca: tls!.ca, ...(tls?.cert ? { cert: tls.cert, key: tls.key } : {}) })
+        : connect(Number(u.port), u.hostname);
+    sock.on("data", (d: Buffer) => (response += d.toString()));
     sock.on("error", reject);
     sock.on("close", () => resolve({ response, ms: Date.now() - t0 }));
     sock.write(
@@ -80,11 +84,11 @@ describe.skipIf(!haveKubectl())("security: secrets at rest, audit, request hygie
     s.k(["delete", "secret", "doomed"]);
 
     // A watch, quiet for longer than both the body timeout and the idle timeout.
-    const rv = ((await (await fetch(`${s.url}/api/v1/namespaces/default/secrets`)).json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    const watch = await fetch(`${s.url}/api/v1/namespaces/default/secrets?watch=true&resourceVersion=${rv}&allowWatchBookmarks=false`);
+    const rv = ((await (await s.fetch(`/api/v1/namespaces/default/secrets`)).json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const watch = await s.fetch(`/api/v1/namespaces/default/secrets?watch=true&resourceVersion=${rv}&allowWatchBookmarks=false`);
     const reader = watch.body!.getReader();
 
-    const slow = await slowBody(s.url);
+    const slow = await slowBody(s.url, s.adminTls);
     expect(slow.response).toStartWith("HTTP/1.1 408");
     expect(slow.response).toContain('"kind":"Status"');
     expect(slow.ms).toBeLessThan(5000);
@@ -183,7 +187,7 @@ describe.skipIf(!haveKubectl())("security: secrets at rest, audit, request hygie
     const codes: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 12; i++) {
-      const r = await fetch(`${s.url}/api/v1/namespaces/default/secrets/created`);
+      const r = await s.fetch(`/api/v1/namespaces/default/secrets/created`);
       codes.push(r.status);
       if (r.status === 429) {
         retryAfter = r.headers.get("retry-after");

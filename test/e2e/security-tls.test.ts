@@ -1,5 +1,6 @@
 /**
- * `skiff server --secure` (issue 10): TLS 1.2+ with the generated PKI, the
+ * `skiff server` secure (the default; these suites also pass `--secure`, and
+ * run so under SKIFF_E2E_INSECURE=1) (issue 10): TLS 1.2+ with the generated PKI, the
  * kernel-written kubeconfig (CA + admin client certificate) for kubectl,
  * anonymous 401s, static tokens, ServiceAccount tokens from `kubectl create
  * token`, client certificates signed by the cluster CA, agents joining with
@@ -9,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
@@ -206,21 +207,22 @@ describeWith("skiff server --secure (bun)", haveKubectl(), "kubectl", () => {
   });
 
   test("kubectl create token: the ServiceAccount token works until the ServiceAccount is deleted", async () => {
-    s.k(["create", "serviceaccount", "default"]);
-    const token = s.k(["create", "token", "default"]).trim();
+    // Its own ServiceAccount (the `default` one may be kept by a ServiceAccount controller, which recreates it when deleted).
+    s.k(["create", "serviceaccount", "tls-sa"]);
+    const token = s.k(["create", "token", "tls-sa"]).trim();
     const claims = json(Buffer.from(token.split(".")[1]!, "base64url").toString());
-    expect(claims.sub).toBe("system:serviceaccount:default:default");
-    expect(claims["kubernetes.io"].serviceaccount.name).toBe("default");
+    expect(claims.sub).toBe("system:serviceaccount:default:tls-sa");
+    expect(claims["kubernetes.io"].serviceaccount.name).toBe("tls-sa");
     const cfg = writeKubeconfig(join(dir, "sa.json"), s.url, ca, { token });
     // Authenticated, not yet authorized: 403 with upstream's message.
     const forbidden = s.kubectl(["--kubeconfig", cfg, "get", "configmaps"]);
-    expect(forbidden.err).toContain('User "system:serviceaccount:default:default" cannot list resource "configmaps" in API group "" in the namespace "default"');
-    s.k(["create", "rolebinding", "sa-view", "--clusterrole=view", "--serviceaccount=default:default"]);
+    expect(forbidden.err).toContain('User "system:serviceaccount:default:tls-sa" cannot list resource "configmaps" in API group "" in the namespace "default"');
+    s.k(["create", "rolebinding", "sa-view", "--clusterrole=view", "--serviceaccount=default:tls-sa"]);
     await until("the ServiceAccount may read configmaps", () => s.kubectl(["--kubeconfig", cfg, "get", "configmap", "tls-cm", "-o", "name"]).out === "configmap/tls-cm\n");
     // --token on the command line, as users pass it.
     const viaFlag = writeKubeconfig(join(dir, "ca-only.json"), s.url, ca, { token: "placeholder-not-a-token" });
     expect(s.kubectl(["--kubeconfig", viaFlag, "--token", token, "get", "configmaps", "-o", "name"]).code).toBe(0);
-    s.k(["delete", "serviceaccount", "default"]);
+    s.k(["delete", "serviceaccount", "tls-sa"]);
     const after = s.kubectl(["--kubeconfig", cfg, "get", "configmaps"]);
     expect(after.code).not.toBe(0);
     expect(after.err).toContain("Unauthorized");
@@ -398,3 +400,88 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
     }, 60_000);
   });
 }
+
+describe("secure by default", () => {
+  /** Starts a server with exactly `args` (no mode flag from SKIFF_E2E_SECURE / SKIFF_E2E_INSECURE). */
+  async function startAsIs(args: string[]): Promise<TestServer> {
+    const saved = { secure: process.env.SKIFF_E2E_SECURE, insecure: process.env.SKIFF_E2E_INSECURE };
+    delete process.env.SKIFF_E2E_SECURE;
+    delete process.env.SKIFF_E2E_INSECURE;
+    try {
+      return await startServer("bun", args);
+    } finally {
+      if (saved.secure !== undefined) process.env.SKIFF_E2E_SECURE = saved.secure;
+      if (saved.insecure !== undefined) process.env.SKIFF_E2E_INSECURE = saved.insecure;
+    }
+  }
+
+  test("skiff server without flags: HTTPS, anonymous 401, the admin kubeconfig and a join token", async () => {
+    const s = await startAsIs(["--preset", "server", "--disable", "scheduler"]);
+    try {
+      expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(s.secure).toBe(true);
+      expect((await s.fetch("/api/v1/namespaces", {}, { ca: s.adminTls!.ca })).status).toBe(401);
+      expect((await s.fetch("/api/v1/namespaces")).status).toBe(200);
+      expect(readFileSync(join(s.dir, "data", "token"), "utf8")).toStartWith("K10");
+      expect(s.log()).not.toContain("SECURITY IS OFF");
+      await expect(fetch(s.url.replace("https:", "http:") + "/api/v1/namespaces")).rejects.toThrow();
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+
+  test("--insecure: plain HTTP without authentication, with a loud warning", async () => {
+    const s = await startAsIs(["--insecure", "--preset", "server", "--disable", "scheduler"]);
+    try {
+      expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(s.secure).toBe(false);
+      expect((await fetch(`${s.url}/api/v1/namespaces`)).status).toBe(200);
+      expect(s.log()).toContain("skiff server --insecure: plain HTTP, NO authentication, NO authorization");
+      expect(s.log()).toContain("SECURITY IS OFF");
+      expect(existsSync(join(s.dir, "data", "token"))).toBe(false);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+
+  test("--secure and --insecure together are refused", () => {
+    const dir = tempDir("skiff-both-");
+    try {
+      const r = skiff(["server", "--secure", "--insecure", "--memory", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data")]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toContain("--secure and --insecure contradict each other");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an embedded kernel: secure when it listens (memory PKI, kernel.clientTls), no security without a listener", async () => {
+    const listening = await createKernel({ memory: true, listen: { host: "127.0.0.1", port: 0 } });
+    try {
+      expect(listening.url).toStartWith("https://");
+      const tls = listening.clientTls!;
+      expect(parseCert(tls.cert).subject).toBe("CN=skiff-admin, O=system:masters");
+      expect((await tlsFetch(`${listening.url}/api/v1/namespaces`, { ca: tls.ca })).status).toBe(401);
+      expect((await tlsFetch(`${listening.url}/api/v1/namespaces`, tls)).status).toBe(200);
+      expect(listening.joinToken?.token).toStartWith("K10");
+    } finally {
+      await listening.stop();
+    }
+    const quiet = await createKernel({ memory: true });
+    try {
+      expect(quiet.security).toBeUndefined();
+      expect(quiet.url).toBeUndefined();
+      expect((await quiet.client.list({ group: "", version: "v1", resource: "namespaces", namespaced: false })).items.length).toBeGreaterThan(0);
+    } finally {
+      await quiet.stop();
+    }
+    const plain = await createKernel({ memory: true, listen: { host: "127.0.0.1", port: 0 }, security: { enabled: false } });
+    try {
+      expect(plain.url).toStartWith("http://");
+      expect(plain.clientTls).toBeUndefined();
+      expect((await fetch(`${plain.url}/api/v1/namespaces`)).status).toBe(200);
+    } finally {
+      await plain.stop();
+    }
+  }, 60_000);
+});

@@ -179,7 +179,7 @@ describeWith("services e2e (network proxy, DNS; process runtime)", haveKubectl()
   let nodeIP = "";
 
   const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const r = await fetch(`${s.url}${path}`, { method, headers: { "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const r = await s.fetch(path, { method, headers: { "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) });
     const text = await r.text();
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
     return JSON.parse(text);

@@ -1,6 +1,6 @@
 /**
- * @module The secure server's parts, assembled for the kernel (issue 10,
- * behind `security.enabled` / `skiff server --secure` for now): the PKI,
+ * @module The secure server's parts, assembled for the kernel (issue 10; on
+ * by default for a listening kernel, `skiff server --insecure` turns it off): the PKI,
  * the request gate with its authenticators (client certificates, static
  * tokens, bootstrap tokens, ServiceAccount JWTs), the TokenRequest
  * subresource, the node-join endpoints, the server's join token, and the
@@ -28,8 +28,12 @@ import { type AuthenticationResult, type Authenticator, type Authorizer, Groups 
 import { X509Authenticator } from "./x509-authenticator.ts";
 
 export interface SecurityOptions {
-  /** TLS, authentication and join tokens. Off by default until every client speaks them (see the issue 10 report). */
-  enabled: boolean;
+  /**
+   * TLS, authentication, authorization and join tokens. Default: on when the
+   * kernel listens, off when it does not (no network surface); `false` is
+   * `skiff server --insecure` (tests and benchmarks only).
+   */
+  enabled?: boolean;
   /** kube-apiserver's `--token-auth-file`. Default `<dataDir>/tokens.csv` when it exists. */
   tokenAuthFile?: string;
   /** Certificate lifetimes and the renewal window (tests shorten them). */
@@ -126,7 +130,7 @@ export async function createClusterSecurity(o: {
       const secretType = o.registry.get("", "v1", "secrets")!;
       await storage.create(
         secretType,
-        bootstrapTokenSecret({ ...t, description: "the server's join token (skiff server --secure)" }),
+        bootstrapTokenSecret({ ...t, description: "the server's join token (skiff server)" }),
         { fieldManager: "skiff", fieldValidation: "Ignore" as const, dryRun: false, warnings: [] },
         { skipAdmission: true },
       );

@@ -25,6 +25,11 @@
  *   lease named after the node (create is checked by NodeRestriction).
  * - everything else: allowed when the static node rules (`nodeRules()`,
  *   the `system:node` ClusterRole's rules) allow it, else no opinion.
+ * - endpoints, endpointslices: list/watch (`AGENT_PROXY_RULES`). Skiff's
+ *   agent runs the network proxy under the node's own identity, where
+ *   upstream's kube-proxy has `system:kube-proxy` (bound to
+ *   `system:node-proxier`); the rest of that role (services, nodes, events)
+ *   the node rules already grant.
  *
  * Like upstream it never denies: it allows, or says why not and lets the
  * next authorizer (RBAC) decide.
@@ -106,6 +111,12 @@ export function podReferences(pod: KubeObject): { kind: RefKind; name: string }[
 const POD_REF = { group: "", version: "v1", resource: "pods" } as const;
 const PVC_REF = { group: "", version: "v1", resource: "persistentvolumeclaims" } as const;
 
+/** What a node's network proxy reads beyond the node rules (upstream `system:node-proxier`'s endpoint reads). */
+export const AGENT_PROXY_RULES: PolicyRule[] = [
+  { verbs: ["list", "watch"], apiGroups: [""], resources: ["endpoints"] },
+  { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] },
+];
+
 export class NodeAuthorizer implements Authorizer {
   readonly name = "node";
   readonly #pods: Informer;
@@ -115,7 +126,7 @@ export class NodeAuthorizer implements Authorizer {
   constructor(informers: InformerFactory, opts: { rules?: PolicyRule[] } = {}) {
     this.#pods = informers.informer(POD_REF);
     this.#pvcs = informers.informer(PVC_REF);
-    this.#rules = opts.rules ?? nodeRules();
+    this.#rules = opts.rules ?? [...nodeRules(), ...AGENT_PROXY_RULES];
     if (!this.#pods.hasIndex(REFS_INDEX)) {
       this.#pods.addIndex(REFS_INDEX, (pod) => {
         const node = str(asObj((pod as Json).spec)?.nodeName);

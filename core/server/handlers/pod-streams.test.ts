@@ -208,7 +208,9 @@ describe("exec", () => {
   });
 
   test("an agent that refuses the API server (no token here) is a 503", async () => {
-    const r = await status("/api/v1/namespaces/default/pods/web/exec?command=sh", { headers: wsHeaders("v5.channel.k8s.io") }, kernel.url!.slice("http://".length));
+    // The kernel listens over HTTPS (the default): the admin certificate.
+    const res = await fetch(`${kernel.url}/api/v1/namespaces/default/pods/web/exec?command=sh`, { headers: wsHeaders("v5.channel.k8s.io"), tls: kernel.clientTls } as RequestInit);
+    const r = { code: res.status, body: (await res.json()) as { reason: string; message: string } };
     expect(r.code).toBe(503);
     expect(r.body.reason).toBe("ServiceUnavailable");
     expect(r.body.message).toContain("error dialing the agent of node n1");
