@@ -8,8 +8,8 @@
  * client reads the kernel-written kubeconfig (CA and admin client
  * certificate). Under Bun, client-node's `undici` is Bun's shim, whose fetch
  * ignores the `dispatcher` that carries those TLS settings (on Node they
- * apply as they are): the test routes the shim's fetch through Bun's `tls`
- * option with the same kubeconfig's credentials.
+ * apply as they are): test/setup.ts routes the shim's fetch through Bun's
+ * `tls` option with the same kubeconfig's credentials.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type * as K8s from "@kubernetes/client-node";
@@ -29,23 +29,8 @@ async function until(what: string, check: () => boolean, ms = 15_000): Promise<v
   }
 }
 
-let clientTls: { ca: string; cert: string; key: string } | undefined;
-/**
- * Bun's `undici` shim drops the dispatcher's TLS options: send its requests
- * with Bun's `tls` option instead. Installed before client-node is loaded
- * (its `import { fetch } from "undici"` binds the function at load).
- */
-function bunUndiciTls(): void {
-  if (!(globalThis as { Bun?: unknown }).Bun) return;
-  const undici = require("undici") as { fetch: (input: unknown, init?: Record<string, unknown>) => Promise<Response> };
-  const original = undici.fetch;
-  undici.fetch = (input, init = {}) => {
-    if (!clientTls) return original(input, init);
-    const { dispatcher: _ignored, ...rest } = init;
-    return original(input, { ...rest, tls: clientTls });
-  };
-}
-bunUndiciTls();
+/** Read by the undici shim's TLS hook in test/setup.ts (see there). */
+const hook = globalThis as { skiffUndiciTls?: { ca: string; cert: string; key: string } };
 const k8s: typeof K8s = await import("@kubernetes/client-node");
 
 describe("@kubernetes/client-node", () => {
@@ -57,12 +42,13 @@ describe("@kubernetes/client-node", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "skiff-client-node-"));
     kernel = await createKernel({ dataDir: dir, listen: { host: "127.0.0.1", port: 0 } });
-    clientTls = kubeconfigTls(kernel.kubeconfigPath!);
+    hook.skiffUndiciTls = kubeconfigTls(kernel.kubeconfigPath!);
     kc = new k8s.KubeConfig();
     kc.loadFromFile(kernel.kubeconfigPath!);
     core = kc.makeApiClient(k8s.CoreV1Api);
   });
   afterAll(async () => {
+    hook.skiffUndiciTls = undefined;
     await kernel?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
