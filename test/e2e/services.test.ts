@@ -158,6 +158,12 @@ async function fakeUpstream(): Promise<{ port: number; close(): void; asked: str
   return { port: s.address().port, close: () => s.close(), asked };
 }
 
+/** The `elements = { … }` text of map `name` in `nft list table` output ("" when it has none). */
+function mapElements(table: string, name: string): string {
+  const m = new RegExp(`map ${name} \\{[^{}]*?elements = \\{([^}]*)\\}`).exec(table);
+  return m?.[1] ?? "";
+}
+
 function nftTable(table: string): string | undefined {
   const r = spawnSync("nft", ["list", "table", "ip", table], { encoding: "utf8" });
   return r.status === 0 ? r.stdout : undefined;
@@ -330,7 +336,14 @@ describeWith("services e2e (network proxy, DNS; process runtime)", haveKubectl()
   test("a Service without endpoints is refused at once, not left hanging", async () => {
     const svc = await service("empty", { type: "NodePort", ports: [{ port: 80, targetPort: 8080 }] });
     const ip0 = svc.spec.clusterIP as string;
-    await until("the empty service in the reject map", () => /no-endpoint-services[\s\S]*?elements/.test(nftTable(TABLE) ?? "") && (nftTable(TABLE) ?? "").includes(ip0), 10_000, 50);
+    // In the reject map, and no longer in the service map: a ClusterIP freed by an earlier test may be handed out again
+    // before the proxy has dropped its old entry, and traffic must not be sent until the reject is in place.
+    await until(
+      "the empty service in the reject map",
+      () => mapElements(nftTable(TABLE) ?? "", "no-endpoint-services").includes(`${ip0} . tcp . 80`) && !mapElements(nftTable(TABLE) ?? "", "service-ips").includes(`${ip0} `),
+      10_000,
+      50,
+    );
     const t0 = Date.now();
     const err = await httpGet(ip0, 80).then(
       () => "connected",
