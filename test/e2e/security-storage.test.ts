@@ -4,12 +4,13 @@
  * back, key rotation offline, every mutating request audited, 429 under a
  * burst, 408 for a slow body while a long watch stays open.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import type { AuditEvent } from "../../core/server/audit.ts";
+import { describeWith } from "./require.ts";
 import { haveKubectl, skiff, startServer, tempDir, type TestServer, type TlsCredentials, until } from "./harness.ts";
 
 setDefaultTimeout(120_000);
@@ -55,7 +56,7 @@ function slowBody(url: string, tls?: TlsCredentials): Promise<{ response: string
   });
 }
 
-describe.skipIf(!haveKubectl())("security: secrets at rest, audit, request hygiene", () => {
+describeWith("security: secrets at rest, audit, request hygiene", haveKubectl(), "kubectl", () => {
   const dir = tempDir("skiff-e2e-security-");
   const dataDir = join(dir, "data");
   let s: TestServer;
