@@ -16,7 +16,7 @@ import type { Logger } from "../../log.ts";
 import type { Store } from "../../store/types.ts";
 import type { SubresourceHandler } from "../app.ts";
 import { ClusterPki, DAY_MS, type PkiValidity } from "../pki/cluster-pki.ts";
-import { parseCert } from "../pki/x509.ts";
+import { inspectCert } from "../pki/x509.ts";
 import type { RestStorage } from "../rest-storage.ts";
 import type { ServeTls } from "../serve.ts";
 import { RequestGate } from "./authentication.ts";
@@ -46,7 +46,14 @@ export interface SecurityOptions {
   authorizer?: Authorizer;
 }
 
-/** Who the kernel's in-process client is: trusted, in system:masters (least-privileged identities per controller are a follow-up). */
+/**
+ * Who the kernel's own in-process client is: trusted, in system:masters (as
+ * kube-apiserver's loopback client). It does the kernel's internal work
+ * (bootstrap writes, the kubernetes Service/Endpoints, RBAC aggregation,
+ * shared informers' lists and watches) and admission steps' reads; plugins
+ * act as their own least-privileged identities (`manifest.identity`,
+ * core/plugin/identity.ts).
+ */
 export const KERNEL_IDENTITY: AuthenticationResult = {
   user: { name: "system:skiff-kernel", groups: [Groups.masters, Groups.authenticated] },
   authenticator: "in-process",
@@ -165,7 +172,7 @@ export async function createClusterSecurity(o: {
 }
 
 function notAfterOf(certPem: string): string {
-  return parseCert(certPem).notAfter.toISOString();
+  return inspectCert(certPem).notAfter.toISOString();
 }
 
 /** The serving certificate's names: the listen address (every interface's for a wildcard), the host name, and the `kubernetes` Service ClusterIP. */

@@ -18,9 +18,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CertKeyPem, certSha256, createCa, EC_ALG, issue, loadSigner, parseCert, pem, type Signer, x509 } from "./x509.ts";
+import { takePrecreated } from "./precreate.ts";
+import { canonicalIp, type CertKeyPem, certSha256, createCa, distinguishedName, EC_ALG, inspectCert, issue, type LeafOptions, loadSigner, pem, type Signer, type x509 } from "./x509.ts";
 
 export const DAY_MS = 86_400_000;
+export const DEFAULT_LEAF_MS = 365 * DAY_MS;
 
 export interface PkiValidity {
   /** CA lifetime. Default 10 years. */
@@ -60,7 +62,7 @@ export class ClusterPki {
 
   private constructor(o: ClusterPkiOptions) {
     this.#o = o;
-    this.#leafMs = o.validity?.leafMs ?? 365 * DAY_MS;
+    this.#leafMs = o.validity?.leafMs ?? DEFAULT_LEAF_MS;
     this.#renewBeforeMs = o.validity?.renewBeforeMs ?? 90 * DAY_MS;
   }
 
@@ -69,23 +71,27 @@ export class ClusterPki {
     const p = new ClusterPki(o);
     if (o.dir) mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     const caPair = p.#readPair("ca");
-    p.#ca = caPair ?? (await createCa({ commonName: "skiff-ca", validityMs: o.validity?.caMs ?? 3650 * DAY_MS, now: p.#now() }));
+    const saFiles = p.#readFile("sa.key") !== undefined && p.#readFile("sa.pub") !== undefined ? { key: p.#readFile("sa.key")!, pub: p.#readFile("sa.pub")! } : undefined;
+    let serving = p.#readPair("serving");
+    let admin = p.#readPair("admin");
+    // A brand-new cluster with default lifetimes may have had its material made in a worker while the process was loading.
+    const pre = o.dir && !caPair && !saFiles && !serving && !admin && !o.validity && !o.now ? takePrecreated(o.dir) : undefined;
+    const made = pre ? await pre.material(servingSans(o)).catch(() => undefined) : undefined;
+    p.#ca = caPair ?? made?.fresh.ca ?? (await createClusterCa(o.validity, p.#now()));
     if (!caPair) p.#writePair("ca", p.#ca);
     p.#signer = await loadSigner(p.#ca);
     p.#caHash = await certSha256(p.#ca.cert);
-    const sa = p.#readFile("sa.key") !== undefined && p.#readFile("sa.pub") !== undefined ? { key: p.#readFile("sa.key")!, pub: p.#readFile("sa.pub")! } : undefined;
-    if (sa) p.#sa = sa;
-    else {
-      const keys = (await crypto.subtle.generateKey(EC_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-      p.#sa = {
-        key: pem("PRIVATE KEY", new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey))),
-        pub: pem("PUBLIC KEY", new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey))),
-      };
+    p.#sa = saFiles ?? made?.fresh.sa ?? (await createServiceAccountKeys());
+    if (!saFiles) {
       p.#writeFile("sa.key", p.#sa.key);
       p.#writeFile("sa.pub", p.#sa.pub);
     }
-    const serving = p.#readPair("serving");
-    const admin = p.#readPair("admin");
+    if (made) {
+      serving = made.serving;
+      admin = made.fresh.admin;
+      p.#writePair("serving", serving);
+      p.#writePair("admin", admin);
+    }
     if (serving) p.#serving = serving;
     if (admin) p.#admin = admin;
     await p.renew({ force: { serving: !serving, admin: !admin } });
@@ -125,22 +131,40 @@ export class ClusterPki {
    */
   async renew(opts: { force?: { serving?: boolean; admin?: boolean } } = {}): Promise<{ serving: boolean; admin: boolean }> {
     const now = this.#now();
-    const due = (c: CertKeyPem | undefined) => !c || parseCert(c.cert).notAfter.getTime() - now.getTime() < this.#renewBeforeMs;
-    const dnsNames = unique(["localhost", ...KUBERNETES_NAMES, ...this.#o.dnsNames]);
-    const ipAddresses = unique(["127.0.0.1", ...this.#o.ipAddresses]);
-    const serving = opts.force?.serving || due(this.#serving) || !sameSans(this.#serving, dnsNames, ipAddresses);
+    const due = (c: CertKeyPem | undefined) => !c || inspectCert(c.cert).notAfter.getTime() - now.getTime() < this.#renewBeforeMs;
+    const sans = servingSans(this.#o);
+    const serving = opts.force?.serving || due(this.#serving) || !sameSans(this.#serving, sans.dnsNames, sans.ipAddresses);
     const admin = opts.force?.admin || due(this.#admin);
     if (serving) {
-      const s = await issue(this.#signer, { commonName: "kube-apiserver", dnsNames, ipAddresses, usages: ["server"], validityMs: this.#leafMs, now });
-      this.#serving = { cert: s.cert, key: s.key! };
+      this.#serving = await issueServing(this.#signer, sans, this.#leafMs, now);
       this.#writePair("serving", this.#serving);
     }
     if (admin) {
-      const a = await issue(this.#signer, { commonName: ADMIN_USER, organizations: [MASTERS_GROUP], usages: ["client"], validityMs: this.#leafMs, now });
-      this.#admin = { cert: a.cert, key: a.key! };
+      this.#admin = await issueAdmin(this.#signer, this.#leafMs, now);
       this.#writePair("admin", this.#admin);
     }
     return { serving, admin };
+  }
+
+  /**
+   * A certificate this server issues to itself and keeps as `<name>.crt`/`.key`
+   * (the in-process agent's serving certificate): reused across restarts while
+   * it names the same subject and SANs and is outside the renewal window,
+   * otherwise issued anew. Without a directory it is issued every time.
+   */
+  async keptLeaf(name: string, o: Omit<LeafOptions, "validityMs" | "now">): Promise<CertKeyPem> {
+    const have = this.#readPair(name);
+    if (have) {
+      const c = inspectCert(have.cert);
+      const wantSans = [...(o.dnsNames ?? []).map((d) => `dns:${d}`), ...(o.ipAddresses ?? []).map((i) => `ip:${canonicalIp(i)}`)];
+      const sameNames = c.subject === distinguishedName(o.commonName, o.organizations) && wantSans.length === c.sans.length && wantSans.every((w) => c.sans.includes(w));
+      const fresh = c.notAfter.getTime() - this.#now().getTime() >= this.#renewBeforeMs;
+      if (sameNames && fresh && c.issuerIs(this.#ca.cert)) return have;
+    }
+    const r = await issue(this.#signer, { ...o, validityMs: this.#leafMs, now: this.#now() });
+    const pair = { cert: r.cert, key: r.key! };
+    this.#writePair(name, pair);
+    return pair;
   }
 
   /** Signs a client certificate for `publicKey` (a node's CSR). */
@@ -177,15 +201,55 @@ export class ClusterPki {
   }
 }
 
+/** The serving certificate's SANs: the fixed names plus the configured ones. */
+export function servingSans(o: { dnsNames: string[]; ipAddresses: string[] }): { dnsNames: string[]; ipAddresses: string[] } {
+  return { dnsNames: unique(["localhost", ...KUBERNETES_NAMES, ...o.dnsNames]), ipAddresses: unique(["127.0.0.1", ...o.ipAddresses]) };
+}
+
+/** What a new cluster starts with besides its serving certificate: the CA, the admin certificate and the ServiceAccount signing keys. */
+export interface FreshMaterial {
+  ca: CertKeyPem;
+  admin: CertKeyPem;
+  sa: { key: string; pub: string };
+}
+
+export function createClusterCa(validity: PkiValidity | undefined, now: Date): Promise<CertKeyPem> {
+  return createCa({ commonName: "skiff-ca", validityMs: validity?.caMs ?? 3650 * DAY_MS, now });
+}
+
+export async function createServiceAccountKeys(): Promise<{ key: string; pub: string }> {
+  const keys = (await crypto.subtle.generateKey(EC_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  return {
+    key: pem("PRIVATE KEY", new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey))),
+    pub: pem("PUBLIC KEY", new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey))),
+  };
+}
+
+export async function issueServing(signer: Signer, sans: { dnsNames: string[]; ipAddresses: string[] }, leafMs: number, now: Date): Promise<CertKeyPem> {
+  const s = await issue(signer, { commonName: "kube-apiserver", ...sans, usages: ["server"], validityMs: leafMs, now });
+  return { cert: s.cert, key: s.key! };
+}
+
+export async function issueAdmin(signer: Signer, leafMs: number, now: Date): Promise<CertKeyPem> {
+  const a = await issue(signer, { commonName: ADMIN_USER, organizations: [MASTERS_GROUP], usages: ["client"], validityMs: leafMs, now });
+  return { cert: a.cert, key: a.key! };
+}
+
+/** A new cluster's material with default lifetimes (what `precreate.ts`'s worker makes). */
+export async function createFreshMaterial(now: Date): Promise<FreshMaterial> {
+  const ca = await createClusterCa(undefined, now);
+  const signer = await loadSigner(ca);
+  const [admin, sa] = await Promise.all([issueAdmin(signer, DEFAULT_LEAF_MS, now), createServiceAccountKeys()]);
+  return { ca, admin, sa };
+}
+
 function unique(xs: string[]): string[] {
   return [...new Set(xs.filter(Boolean))];
 }
 
 function sameSans(c: CertKeyPem | undefined, dns: string[], ips: string[]): boolean {
   if (!c) return false;
-  const san = parseCert(c.cert).getExtension(x509.SubjectAlternativeNameExtension);
-  const names = san?.names.toJSON() ?? [];
-  const have = new Set(names.map((n) => `${n.type}:${n.value}`));
-  const want = [...dns.map((d) => `dns:${d}`), ...ips.map((i) => `ip:${i}`)];
+  const have = new Set(inspectCert(c.cert).sans);
+  const want = [...dns.map((d) => `dns:${d}`), ...ips.map((i) => `ip:${canonicalIp(i)}`)];
   return want.length === have.size && want.every((w) => have.has(w));
 }

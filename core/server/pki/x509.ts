@@ -10,9 +10,41 @@
  * RSA-2048 key generation in forge takes seconds), it parses and verifies
  * PKCS#10 requests, and it is typed and maintained (PeculiarVentures, who
  * also keep the webcrypto polyfills).
+ *
+ * It is loaded on first use, not at start-up: with its ASN.1 schemas it costs
+ * 100–200 ms to load, and a server restarting with its certificates in place
+ * needs it only to sign (a node's CSR, a renewal) or to verify a client
+ * certificate. Reading a certificate's dates, names and fingerprint
+ * (`inspectCert`) uses `node:crypto`'s X509Certificate, which Bun, Node and
+ * Deno ship natively.
  */
-import "reflect-metadata"; // @peculiar/x509 uses tsyringe, which needs the polyfill before it loads.
-import * as x509 from "@peculiar/x509";
+import "reflect-metadata"; // @peculiar/x509 uses tsyringe, which needs the polyfill before it loads (small; the DI container loads it anyway).
+import { X509Certificate as NativeCertificate } from "node:crypto";
+import { createRequire } from "node:module";
+import type * as X509 from "@peculiar/x509";
+
+const require = createRequire(import.meta.url);
+let lib: typeof X509 | undefined;
+
+/**
+ * Loads `@peculiar/x509`. A dynamic import, so the start-up bundle carries it
+ * precompiled but evaluates it only here. Every async function below awaits
+ * it first.
+ */
+export async function loadX509(): Promise<typeof X509> {
+  lib ??= (await import("@peculiar/x509")) as typeof X509;
+  return lib;
+}
+
+/**
+ * The loaded module, for synchronous callers (`parseCert`). Before any
+ * `loadX509()` it falls back to a synchronous require from `node_modules`;
+ * either way one copy is kept, so certificates never mix two copies' classes.
+ */
+export function x509lib(): typeof X509 {
+  lib ??= require("@peculiar/x509") as typeof X509;
+  return lib;
+}
 
 export const EC_ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
@@ -24,7 +56,7 @@ export interface CertKeyPem {
 
 /** A parsed certificate with its key, ready to sign with (a CA). */
 export interface Signer {
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   key: CryptoKey;
 }
 
@@ -55,8 +87,41 @@ export function pemBody(text: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
 }
 
-export function parseCert(certPem: string | Uint8Array): x509.X509Certificate {
-  return new x509.X509Certificate(typeof certPem === "string" ? certPem : new Uint8Array(certPem));
+export function parseCert(certPem: string | Uint8Array): X509.X509Certificate {
+  return new (x509lib().X509Certificate)(typeof certPem === "string" ? certPem : new Uint8Array(certPem));
+}
+
+/** What start-up and renewal need to know of a certificate, read without loading `@peculiar/x509`. */
+export interface CertSummary {
+  notAfter: Date;
+  /** SANs as `dns:<name>` and `ip:<address>`. */
+  sans: string[];
+  /** RFC 4514 subject as `distinguishedName` writes it (`CN=…, O=…`). */
+  subject: string;
+  /** Whether `caPem` issued it (its signature checks against the CA's key). */
+  issuerIs(caPem: string): boolean;
+}
+
+export function inspectCert(certPem: string): CertSummary {
+  const c = new NativeCertificate(certPem);
+  const sans = (c.subjectAltName ?? "")
+    .split(", ")
+    .filter(Boolean)
+    .map((n) => (n.startsWith("DNS:") ? `dns:${n.slice(4)}` : n.startsWith("IP Address:") ? `ip:${canonicalIp(n.slice(11))}` : n));
+  return {
+    notAfter: new Date(c.validTo),
+    sans,
+    subject: c.subject.split("\n").join(", "),
+    issuerIs: (caPem) => {
+      const ca = new NativeCertificate(caPem);
+      return c.checkIssued(ca) && c.verify(ca.publicKey);
+    },
+  };
+}
+
+/** An IP address as RFC 5952 text (node:crypto prints IPv6 SANs in full, upper case). */
+export function canonicalIp(ip: string): string {
+  return ip.includes(":") ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
 /** Hex SHA-256 of a certificate's DER encoding (what a `K10…` join token pins). */
@@ -78,9 +143,10 @@ export function distinguishedName(cn: string, orgs: string[] = []): string {
 }
 
 export async function createCa(opts: { commonName: string; validityMs: number; now?: Date }): Promise<CertKeyPem> {
+  const X = await loadX509();
   const keys = await generateKeys();
   const notBefore = new Date((opts.now ?? new Date()).getTime() - 60_000);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await X.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: distinguishedName(opts.commonName),
     notBefore,
@@ -88,16 +154,25 @@ export async function createCa(opts: { commonName: string; validityMs: number; n
     signingAlgorithm: EC_ALG,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new X.BasicConstraintsExtension(true, undefined, true),
+      new X.KeyUsagesExtension(X.KeyUsageFlags.keyCertSign | X.KeyUsageFlags.cRLSign | X.KeyUsageFlags.digitalSignature, true),
+      await X.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return { cert: cert.toString("pem") + "\n", key: await privateKeyPem(keys.privateKey) };
 }
 
+/** The CA as a signer: its key imported now, its certificate parsed on first use (which loads `@peculiar/x509`). */
 export async function loadSigner(ca: CertKeyPem): Promise<Signer> {
-  return { cert: parseCert(ca.cert), key: await importPrivateKey(ca.key) };
+  const key = await importPrivateKey(ca.key);
+  let cert: X509.X509Certificate | undefined;
+  return {
+    key,
+    get cert() {
+      cert ??= parseCert(ca.cert);
+      return cert;
+    },
+  };
 }
 
 export interface LeafOptions {
@@ -114,15 +189,16 @@ export interface LeafOptions {
 
 /** Signs a certificate for `publicKey` (a fresh key pair when omitted; its key is returned then). */
 export async function issue(ca: Signer, o: LeafOptions, publicKey?: CryptoKey): Promise<{ cert: string; key?: string }> {
+  const X = await loadX509();
   const keys = publicKey ? undefined : await generateKeys();
   const pub = publicKey ?? keys!.publicKey;
   const notBefore = new Date((o.now ?? new Date()).getTime() - 60_000);
-  const sans: x509.JsonGeneralName[] = [
+  const sans: X509.JsonGeneralName[] = [
     ...(o.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
     ...(o.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
   ];
   const caNotAfter = ca.cert.notAfter.getTime();
-  const cert = await x509.X509CertificateGenerator.create({
+  const cert = await X.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: distinguishedName(o.commonName, o.organizations),
     issuer: ca.cert.subject,
@@ -133,11 +209,11 @@ export async function issue(ca: Signer, o: LeafOptions, publicKey?: CryptoKey): 
     publicKey: pub,
     signingKey: ca.key,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension(o.usages.map((u) => (u === "server" ? OID_SERVER_AUTH : OID_CLIENT_AUTH))),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
-      ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans)] : []),
+      new X.BasicConstraintsExtension(false, undefined, true),
+      new X.KeyUsagesExtension(X.KeyUsageFlags.digitalSignature | X.KeyUsageFlags.keyEncipherment, true),
+      new X.ExtendedKeyUsageExtension(o.usages.map((u) => (u === "server" ? OID_SERVER_AUTH : OID_CLIENT_AUTH))),
+      await X.AuthorityKeyIdentifierExtension.create(ca.cert),
+      ...(sans.length > 0 ? [new X.SubjectAlternativeNameExtension(sans)] : []),
     ],
   });
   return { cert: cert.toString("pem") + "\n", ...(keys ? { key: await privateKeyPem(keys.privateKey) } : {}) };
@@ -145,14 +221,16 @@ export async function issue(ca: Signer, o: LeafOptions, publicKey?: CryptoKey): 
 
 /** A PKCS#10 request (PEM) for `commonName`/`organizations`, with its fresh key (PEM). */
 export async function createCsr(commonName: string, organizations: string[] = []): Promise<{ csr: string; key: string }> {
+  const X = await loadX509();
   const keys = await generateKeys();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: distinguishedName(commonName, organizations), keys, signingAlgorithm: EC_ALG });
+  const csr = await X.Pkcs10CertificateRequestGenerator.create({ name: distinguishedName(commonName, organizations), keys, signingAlgorithm: EC_ALG });
   return { csr: csr.toString("pem") + "\n", key: await privateKeyPem(keys.privateKey) };
 }
 
 /** A request's subject and public key, after checking its self-signature. Throws when it is malformed or forged. */
 export async function readCsr(csrPem: string): Promise<{ commonName: string; organizations: string[]; publicKey: CryptoKey }> {
-  const req = new x509.Pkcs10CertificateRequest(csrPem);
+  const X = await loadX509();
+  const req = new X.Pkcs10CertificateRequest(csrPem);
   if (!(await req.verify())) throw new Error("the certificate request's signature does not verify");
   const { commonName, organizations } = subjectOf(req.subjectName);
   if (!commonName) throw new Error("the certificate request has no common name");
@@ -160,7 +238,7 @@ export async function readCsr(csrPem: string): Promise<{ commonName: string; org
 }
 
 /** CN and O values of a name (the user and groups of a client certificate). */
-export function subjectOf(name: x509.Name): { commonName: string; organizations: string[] } {
+export function subjectOf(name: X509.Name): { commonName: string; organizations: string[] } {
   return { commonName: name.getField("CN")[0] ?? "", organizations: name.getField("O") };
 }
 
@@ -170,10 +248,11 @@ export function subjectOf(name: x509.Name): { commonName: string; organizations:
  */
 export async function verifyClientCert(
   leafDer: Uint8Array,
-  ca: x509.X509Certificate,
+  ca: X509.X509Certificate,
   now: Date = new Date(),
-): Promise<{ ok: true; cert: x509.X509Certificate } | { ok: false; reason: string }> {
-  let cert: x509.X509Certificate;
+): Promise<{ ok: true; cert: X509.X509Certificate } | { ok: false; reason: string }> {
+  await loadX509();
+  let cert: X509.X509Certificate;
   try {
     cert = parseCert(leafDer);
   } catch {
@@ -189,9 +268,9 @@ export async function verifyClientCert(
   if (!signed) return { ok: false, reason: "certificate signed by unknown authority" };
   if (now < cert.notBefore) return { ok: false, reason: "certificate is not yet valid" };
   if (now > cert.notAfter) return { ok: false, reason: "certificate has expired" };
-  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  const eku = cert.getExtension(x509lib().ExtendedKeyUsageExtension);
   if (eku && !eku.usages.map(String).includes(OID_CLIENT_AUTH)) return { ok: false, reason: "certificate specifies an incompatible key usage" };
   return { ok: true, cert };
 }
 
-export { x509 };
+export type { X509 as x509 };
