@@ -25,6 +25,16 @@
  * `tls_rbac_*` metrics (issue 10: "creates/s and GET p99 within 20% of the
  * figures without them"). The load generator's TLS runs in this process, on
  * the same two cores as the server.
+ *
+ * `tls_rbac_creates_ratio` and `tls_rbac_get_p99_ratio` are those two
+ * comparisons as ratios (RBAC user ÷ plain); with `rounds=N` after the
+ * scenario name (`npm run bench -- api --secure rounds=3`) N − 1 more plain
+ * and RBAC runs follow, back to back, each on fresh servers, and the ratios
+ * are the medians of the N pairs: on a machine shared with other work the
+ * absolute figures drift between runs more than the ratio of a close pair.
+ * `*_server_cpu_us` is the server process's CPU time per request (Linux,
+ * /proc), which other load on the machine disturbs far less than rates and
+ * tail latencies; `tls_rbac_*_cpu_ratio` compares it the same way.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -87,6 +97,21 @@ async function drive(total: number, one: (i: number) => Promise<void>): Promise<
 interface Target {
   base: string;
   fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** The server process's CPU time so far, in µs (Linux), for CPU per request. */
+  cpuUs?(): number | undefined;
+}
+
+/** User + system CPU time of process `pid` in µs, from /proc (undefined where there is none). */
+function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 (utime, stime) in clock ticks, counted from the state field (3).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `skiff server` on a free loopback port with `flags`; its URL once it serves. */
@@ -99,9 +124,10 @@ async function startSkiff(dir: string, flags: string[]): Promise<{ proc: ChildPr
 }
 
 /** A fetch with Bun's per-request TLS options and extra headers. */
-function credentialed(base: string, tls: { ca: string; cert?: string; key?: string } | undefined, headers: Record<string, string> = {}): Target {
+function credentialed(base: string, tls: { ca: string; cert?: string; key?: string } | undefined, headers: Record<string, string> = {}, pid?: number): Target {
   return {
     base,
+    cpuUs: () => processCpuUs(pid),
     fetch: (url, init = {}) =>
       fetch(url, {
         ...init,
@@ -128,6 +154,7 @@ async function measure(t: Target, opts: BenchOptions, label: string, full: boole
   const { base } = t;
 
   const createBodies = Array.from({ length: creates }, (_, i) => benchPod(`p${i}`, "bench", i));
+  const cpu0 = t.cpuUs?.();
   const c = await drive(creates, async (i) => {
     const r = await t.fetch(`${base}/api/v1/namespaces/bench/pods`, { method: "POST", headers: JSON_HEADERS, body: createBodies[i]! });
     if (r.status !== 201) throw new Error(`create ${i}: ${r.status} ${await r.text()}`);
@@ -135,6 +162,8 @@ async function measure(t: Target, opts: BenchOptions, label: string, full: boole
   });
   metrics.creates_per_s = Math.round(creates / (c.elapsedMs / 1000));
   metrics.create_p99_ms = round(percentiles(c.latency, [99])[0]!);
+  const cpu1 = t.cpuUs?.();
+  if (cpu0 !== undefined && cpu1 !== undefined) metrics.create_server_cpu_us = Math.round((cpu1 - cpu0) / creates);
   progress(NAME, `${label}creates`, { creates, per_s: metrics.creates_per_s, p99_ms: metrics.create_p99_ms });
 
   const gets = q ? 5000 : 20_000;
@@ -143,6 +172,8 @@ async function measure(t: Target, opts: BenchOptions, label: string, full: boole
     if (r.status !== 200) throw new Error(`get: ${r.status}`);
     await r.arrayBuffer();
   });
+  const cpu2 = t.cpuUs?.();
+  if (cpu1 !== undefined && cpu2 !== undefined) metrics.get_server_cpu_us = Math.round((cpu2 - cpu1) / gets);
   const [g50, g99] = percentiles(g.latency, [50, 99]);
   metrics.get_p50_ms = round(g50!);
   metrics.get_p99_ms = round(g99!);
@@ -221,8 +252,69 @@ async function createNamespaces(t: Target, names: string[]): Promise<void> {
   }
 }
 
+/** The plain server (`--insecure`): creates and GETs (and, with `full`, list and watch); metric names without prefix. */
+async function plainRun(opts: BenchOptions, label: string, full: boolean): Promise<Record<string, number>> {
+  return withTempDir(async (dir) => {
+    const server = await startSkiff(dir, ["--insecure"]);
+    try {
+      const t = credentialed(server.base, undefined, {}, server.proc.pid);
+      await createNamespaces(t, full ? ["bench", "list"] : ["bench"]);
+      return await measure(t, opts, label, full);
+    } finally {
+      await stop(server.proc);
+    }
+  });
+}
+
+/**
+ * A secure server, creates and GETs as a token user whose only rights come
+ * from an `edit` RoleBinding in the namespace (RBAC evaluates every request).
+ */
+async function rbacRun(opts: BenchOptions, label: string): Promise<Record<string, number>> {
+  return withTempDir(async (dir) => {
+    const token = `bench-${crypto.randomUUID()}`;
+    writeFileSync(join(dir, "tokens.csv"), `${token},bench-user,2001\n`, { mode: 0o600 });
+    const server = await startSkiff(dir, ["--token-auth-file", join(dir, "tokens.csv")]);
+    try {
+      const tls = adminTls(dir);
+      const admin = credentialed(server.base, tls);
+      await createNamespaces(admin, ["bench"]);
+      const binding = {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "bench-user-edit", namespace: "bench" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "bench-user" }],
+      };
+      const rb = await admin.fetch(`${server.base}/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(binding) });
+      if (rb.status !== 201) throw new Error(`rolebinding: ${rb.status} ${await rb.text()}`);
+      const user = credentialed(server.base, { ca: tls.ca }, { authorization: `Bearer ${token}` }, server.proc.pid);
+      // Not system:masters: nothing outside the namespace, until the binding is seen nothing inside it either.
+      const outside = await user.fetch(`${server.base}/api/v1/namespaces/default/pods`);
+      if (outside.status !== 403) throw new Error(`the token user should be forbidden outside its namespace, got ${outside.status}`);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const r = await user.fetch(`${server.base}/api/v1/namespaces/bench/pods?limit=1`);
+        await r.arrayBuffer();
+        if (r.status === 200) break;
+        if (Date.now() > deadline) throw new Error(`the edit RoleBinding did not take effect: ${r.status}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      return await measure(user, opts, label, false);
+    } finally {
+      await stop(server.proc);
+    }
+  });
+}
+
+function ratio(a: number | undefined, b: number | undefined): number {
+  return a !== undefined && b ? a / b : Number.NaN;
+}
+
 export async function main(args: string[], opts: BenchOptions): Promise<BenchResult> {
   const secure = opts.secure === true || args.includes("--secure");
+  // `rounds=N` (after the scenario name): N plain/RBAC pairs in all, for the ratios' medians.
+  const rounds = Math.max(1, Number(/^rounds=(\d+)$/.exec(args.find((a) => a.startsWith("rounds=")) ?? "")?.[1] ?? 1));
   const metrics: Record<string, number> = {};
 
   const ceiling = await startChild([join(ROOT, "bench/lib/bare-hono.ts")], /listening (\d+)/);
@@ -237,16 +329,7 @@ export async function main(args: string[], opts: BenchOptions): Promise<BenchRes
   }
 
   // Plain HTTP, no authentication: the figures the secure runs are compared with.
-  await withTempDir(async (dir) => {
-    const server = await startSkiff(dir, ["--insecure"]);
-    try {
-      const t = credentialed(server.base, undefined);
-      await createNamespaces(t, ["bench", "list"]);
-      Object.assign(metrics, await measure(t, opts, "", true));
-    } finally {
-      await stop(server.proc);
-    }
-  });
+  Object.assign(metrics, await plainRun(opts, "", true));
 
   if (secure) {
     // HTTPS, authentication and RBAC (the default server) as the admin: client certificate, system:masters.
@@ -254,7 +337,7 @@ export async function main(args: string[], opts: BenchOptions): Promise<BenchRes
       const server = await startSkiff(dir, []);
       try {
         if (!server.base.startsWith("https:")) throw new Error(`expected an https server, got ${server.base}`);
-        const t = credentialed(server.base, adminTls(dir));
+        const t = credentialed(server.base, adminTls(dir), {}, server.proc.pid);
         await createNamespaces(t, ["bench", "list"]);
         for (const [k, v] of Object.entries(await measure(t, opts, "tls-admin-", true))) metrics[`tls_${k}`] = v;
       } finally {
@@ -262,53 +345,44 @@ export async function main(args: string[], opts: BenchOptions): Promise<BenchRes
       }
     });
     // The same, as a token user whose rights come from an `edit` RoleBinding: RBAC evaluates every request.
-    await withTempDir(async (dir) => {
-      const token = `bench-${crypto.randomUUID()}`;
-      writeFileSync(join(dir, "tokens.csv"), `${token},bench-user,2001\n`, { mode: 0o600 });
-      const server = await startSkiff(dir, ["--token-auth-file", join(dir, "tokens.csv")]);
-      try {
-        const tls = adminTls(dir);
-        const admin = credentialed(server.base, tls);
-        await createNamespaces(admin, ["bench"]);
-        const binding = {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          metadata: { name: "bench-user-edit", namespace: "bench" },
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
-          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "bench-user" }],
-        };
-        const rb = await admin.fetch(`${server.base}/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(binding) });
-        if (rb.status !== 201) throw new Error(`rolebinding: ${rb.status} ${await rb.text()}`);
-        const user = credentialed(server.base, { ca: tls.ca }, { authorization: `Bearer ${token}` });
-        // Not system:masters: nothing outside the namespace, until the binding is seen nothing inside it either.
-        const outside = await user.fetch(`${server.base}/api/v1/namespaces/default/pods`);
-        if (outside.status !== 403) throw new Error(`the token user should be forbidden outside its namespace, got ${outside.status}`);
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const r = await user.fetch(`${server.base}/api/v1/namespaces/bench/pods?limit=1`);
-          await r.arrayBuffer();
-          if (r.status === 200) break;
-          if (Date.now() > deadline) throw new Error(`the edit RoleBinding did not take effect: ${r.status}`);
-          await new Promise((res) => setTimeout(res, 50));
-        }
-        for (const [k, v] of Object.entries(await measure(user, opts, "tls-rbac-", false))) metrics[`tls_rbac_${k}`] = v;
-      } finally {
-        await stop(server.proc);
-      }
-    });
+    for (const [k, v] of Object.entries(await rbacRun(opts, "tls-rbac-"))) metrics[`tls_rbac_${k}`] = v;
+
+    // Further rounds, plain then RBAC back to back (the machine's other load drifts): the ratios' medians.
+    const ratios = {
+      creates: [ratio(metrics.tls_rbac_creates_per_s, metrics.creates_per_s)],
+      getP99: [ratio(metrics.tls_rbac_get_p99_ms, metrics.get_p99_ms)],
+      createCpu: [ratio(metrics.tls_rbac_create_server_cpu_us, metrics.create_server_cpu_us)],
+      getCpu: [ratio(metrics.tls_rbac_get_server_cpu_us, metrics.get_server_cpu_us)],
+    };
+    for (let r = 2; r <= rounds; r++) {
+      const plain = await plainRun(opts, `round${r}-`, false);
+      const rbac = await rbacRun(opts, `round${r}-tls-rbac-`);
+      ratios.creates.push(ratio(rbac.creates_per_s, plain.creates_per_s));
+      ratios.getP99.push(ratio(rbac.get_p99_ms, plain.get_p99_ms));
+      ratios.createCpu.push(ratio(rbac.create_server_cpu_us, plain.create_server_cpu_us));
+      ratios.getCpu.push(ratio(rbac.get_server_cpu_us, plain.get_server_cpu_us));
+      progress(NAME, `round${r}`, { creates_ratio: ratios.creates.at(-1)!, get_p99_ratio: ratios.getP99.at(-1)! });
+    }
+    metrics.rounds = rounds;
+    metrics.tls_rbac_creates_ratio = round(percentiles(ratios.creates, [50])[0]!);
+    metrics.tls_rbac_get_p99_ratio = round(percentiles(ratios.getP99, [50])[0]!);
+    metrics.tls_rbac_create_cpu_ratio = round(percentiles(ratios.createCpu, [50])[0]!);
+    metrics.tls_rbac_get_cpu_ratio = round(percentiles(ratios.getCpu, [50])[0]!);
   }
 
   const ordered: Record<string, number> = {};
   const first = ["creates_per_s", "create_p99_ms", "get_p50_ms", "get_p99_ms", "list_10k_ms", "watch_p99_ms", "ceiling_rps"];
   for (const k of first) ordered[k] = metrics[k]!;
-  if (secure) for (const k of ["tls_rbac_creates_per_s", "tls_rbac_get_p99_ms", "tls_creates_per_s", "tls_get_p99_ms"]) ordered[k] = metrics[k]!;
+  if (secure) for (const k of ["tls_rbac_creates_per_s", "tls_rbac_get_p99_ms", "tls_rbac_creates_ratio", "tls_rbac_get_p99_ratio", "rounds", "tls_creates_per_s", "tls_get_p99_ms"]) ordered[k] = metrics[k]!;
   return {
     metrics: { ...ordered, ...metrics },
     targets: {
       creates_per_s: ">= 5000",
       create_p99_ms: "<= 20",
       list_10k_ms: "<= 200",
-      ...(secure ? { tls_rbac_creates_per_s: ">= 0.8 × creates_per_s", tls_rbac_get_p99_ms: "<= 1.2 × get_p99_ms" } : {}),
+      ...(secure
+        ? { tls_rbac_creates_per_s: ">= 0.8 × creates_per_s", tls_rbac_get_p99_ms: "<= 1.2 × get_p99_ms", tls_rbac_creates_ratio: ">= 0.8", tls_rbac_get_p99_ratio: "<= 1.2" }
+        : {}),
     },
   };
 }

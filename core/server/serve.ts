@@ -11,20 +11,17 @@
  * without a restart.
  * - Bun: `Bun.serve` does not give the handler the peer certificate (oven-sh/bun
  *   #14097, open), and Bun's `node:https` has neither `getPeerCertificate`
- *   nor `setSecureContext`. Bun's `node:tls` server has both, so TLS ends
- *   there and each connection is piped (Bun's native socket, `Bun.connect`) to a plain `Bun.serve` on a loopback
- *   port; the inner server maps the pipe's source port (`requestIP`) back to
- *   the TLS connection's facts, and refuses connections that did not come
- *   through the TLS listener. WebSocket upgrades (exec, port-forward) keep
- *   working: the pipe carries bytes. The cost: one more loopback hop per
- *   connection and a JavaScript copy per chunk (measured in the issue 10
- *   report: see `core/server/pki/README.md`).
+ *   nor `setSecureContext`. TLS ends in a native `Bun.listen` TLS listener,
+ *   whose connections are piped to plain `Bun.serve` instances on loopback
+ *   ports that answer only its own connections, one per peer
+ *   (`serve-bun-tls.ts`).
  * - Node and Deno: `@hono/node-server` on `node:https` (`Deno.serve` cannot
  *   request client certificates); the peer certificate comes from the
  *   request's `TLSSocket`.
  */
 import type { ConnectionInfo } from "./auth/types.ts";
 import { CONNECTION, setRequestConnection } from "./auth/connection.ts";
+import { type BunTlsRuntime, serveBunTls } from "./serve-bun-tls.ts";
 import { BUN_WEBSOCKET } from "./websocket.ts";
 
 /** `env` is what the runtime passes beside the request (Bun: its server, for WebSocket upgrades). */
@@ -67,7 +64,6 @@ interface BunLike {
     hostname: string;
     stop(closeActive?: boolean): void | Promise<void>;
   };
-  connect(o: { hostname: string; port: number; socket: BunSocketHandlers }): Promise<BunSocket>;
 }
 interface DenoLike {
   serve(
@@ -86,7 +82,7 @@ export async function serve(opts: ServeOptions): Promise<Listening> {
   if (g.Bun) {
     // idleTimeout 0 (the default): watches stay open for as long as their timeoutSeconds.
     const idleTimeout = Math.min(255, Math.max(0, Math.round(opts.idleTimeoutSeconds ?? 0)));
-    if (opts.tls) return serveBunTls(g.Bun, opts, idleTimeout);
+    if (opts.tls) return serveBunTls(g.Bun as unknown as BunTlsRuntime, opts, idleTimeout);
     const s = g.Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: opts.fetch, idleTimeout, websocket: BUN_WEBSOCKET });
     return { port: s.port, hostname: s.hostname, stop: async () => void (await s.stop(true)) };
   }
@@ -162,151 +158,4 @@ function readConnection(sock: TlsSocketLike): ConnectionInfo {
     c = c.issuerCertificate;
   }
   return { ...(chain.length > 0 ? { peerCertificates: chain } : {}), ...(sock.remoteAddress ? { remoteAddress: sock.remoteAddress } : {}) };
-}
-
-/** The part of Bun's native TCP socket the relay uses. */
-interface BunSocket {
-  readonly localPort: number;
-  write(d: Uint8Array): number;
-  shutdown(): void;
-  end(): void;
-  pause(): void;
-  resume(): void;
-}
-interface BunSocketHandlers {
-  data(s: BunSocket, d: Uint8Array): void;
-  drain(s: BunSocket): void;
-  close(s: BunSocket): void;
-  error(s: BunSocket, e: Error): void;
-}
-
-/** Bun: TLS ends in a `node:tls` server; each connection is piped to a plain `Bun.serve` on loopback (see the module doc). */
-async function serveBunTls(bun: BunLike, opts: ServeOptions, idleTimeout: number): Promise<Listening> {
-  const tls = await import("node:tls");
-  const conns = new Map<number, ConnectionInfo>();
-  const open = new Set<{ destroy(): void }>();
-  const inner = bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout,
-    websocket: BUN_WEBSOCKET,
-    fetch: (req, server) => {
-      const peer = (server as { requestIP(r: Request): { port: number } | null }).requestIP(req);
-      const info = peer ? conns.get(peer.port) : undefined;
-      if (!info) {
-        const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "connect through the TLS listener", reason: "BadRequest", code: 421 };
-        return new Response(JSON.stringify(status), { status: 421, headers: { "content-type": "application/json", connection: "close" } });
-      }
-      setRequestConnection(req, info);
-      // A per-request env: the server's methods, plus the connection facts (for wrappers that hand on a new Request).
-      const s = server as unknown as Record<string, (...a: unknown[]) => unknown>;
-      const env = {
-        upgrade: (...a: unknown[]) => s.upgrade!.apply(server, a),
-        timeout: (...a: unknown[]) => s.timeout!.apply(server, a),
-        requestIP: (...a: unknown[]) => s.requestIP!.apply(server, a),
-        [CONNECTION]: info,
-      };
-      return opts.fetch(req, env);
-    },
-  });
-  const front = tls.createServer(tlsServerOptions(opts.tls!), (sock) => {
-    sock.pause();
-    // Request/response traffic: no Nagle delay on the client leg (the loopback leg is Bun's socket, without Nagle).
-    sock.setNoDelay(true);
-    const info = connectionOf(sock as TlsSocketLike);
-    open.add(sock);
-    let up: BunSocket | undefined;
-    let port: number | undefined;
-    // Client bytes the inner socket has not taken yet (the client is paused meanwhile).
-    let pending: Uint8Array | undefined;
-    let upClosed = false;
-    const forget = () => {
-      if (port !== undefined && conns.get(port) === info) conns.delete(port);
-    };
-    const done = () => {
-      forget();
-      open.delete(sock);
-      sock.destroy();
-      if (!upClosed) up?.end();
-    };
-    const toUp = (d: Uint8Array) => {
-      if (upClosed || !up) return; // the inner server is gone: the rest of an upload is dropped
-      const n = up.write(d);
-      if (n < d.length) {
-        pending = d.subarray(Math.max(0, n));
-        sock.pause();
-      }
-    };
-    sock.on("data", (d: Uint8Array) => toUp(d));
-    sock.on("drain", () => up?.resume());
-    // The client closed its side: no more requests; the inner server still answers the ones it has.
-    sock.on("end", () => {
-      if (!upClosed) up?.shutdown();
-    });
-    sock.on("close", done);
-    sock.on("error", done);
-    // Bun's native socket (not node:net): cheaper per chunk, and when the inner server answers early and closes
-    // (413 before reading a body) the answer is delivered before the close, where node:net's write error
-    // (EPIPE) destroyed the socket with the answer unread.
-    bun
-      .connect({
-        hostname: "127.0.0.1",
-        port: inner.port,
-        socket: {
-          data: (_s, d) => {
-            if (!sock.write(d)) up?.pause();
-          },
-          drain: (s) => {
-            if (pending) {
-              const p = pending;
-              pending = undefined;
-              const n = s.write(p);
-              if (n < p.length) {
-                pending = p.subarray(Math.max(0, n));
-                return;
-              }
-            }
-            sock.resume();
-          },
-          close: () => {
-            upClosed = true;
-            forget();
-            // Flush the answer and close; swallow whatever the client still sends; destroy after 5 s regardless.
-            sock.resume();
-            sock.end();
-            const t = setTimeout(done, 5_000);
-            (t as { unref?: () => void }).unref?.();
-          },
-          error: () => {},
-        },
-      })
-      .then(
-        (s) => {
-          up = s;
-          port = s.localPort;
-          conns.set(port, info);
-          if (sock.destroyed) return void s.end();
-          sock.resume();
-        },
-        () => done(),
-      );
-  });
-  // Failed handshakes (old TLS versions, bad certificates) are the client's problem.
-  front.on("tlsClientError", () => {});
-  await new Promise<void>((resolve, reject) => {
-    front.once("error", reject);
-    front.listen(opts.port, opts.hostname, () => resolve());
-  });
-  const addr = front.address() as { port: number; address: string };
-  return {
-    port: addr.port,
-    hostname: opts.hostname,
-    setTls: (t) => front.setSecureContext(tlsServerOptions(t)),
-    stop: async () => {
-      const closed = new Promise<void>((r) => front.close(() => r()));
-      for (const c of open) c.destroy();
-      await closed;
-      await inner.stop(true);
-    },
-  };
 }

@@ -1,6 +1,6 @@
 /**
  * @module What the transport knew about the connection a request came on.
- * `serve.ts` records it twice: keyed by the Request object (a WeakMap:
+ * `serve.ts` (and, for HTTPS on Bun, `serve-bun-tls.ts`) records it twice: keyed by the Request object (a WeakMap:
  * nothing on the wire can set it), and on the per-request `env` the runtime
  * passes beside it (under a symbol), because wrappers in front of the router
  * may hand on a new Request (hygiene.ts does, with the body read) but pass

@@ -14,8 +14,9 @@ export class X509Authenticator implements Authenticator {
   readonly name = "x509";
   /**
    * Verified leaves by their DER bytes object: serve.ts hands the same bytes
-   * for every request of a connection, so a keep-alive connection pays for
-   * the signature check once; validity dates are re-checked per request.
+   * for every request of a connection (on Bun, of every connection of the
+   * same peer), so a keep-alive client pays for the signature check once;
+   * validity dates are re-checked per request.
    */
   readonly #verified = new WeakMap<Uint8Array, { ca: x509.X509Certificate; notBefore: number; notAfter: number; result: AuthenticationResult }>();
 
