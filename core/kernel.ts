@@ -22,6 +22,7 @@ import { EncryptingStore, KeySet, lockDataDir, rewriteAll } from "./server/encry
 import { type HygieneOptions, RequestGuard } from "./server/hygiene.ts";
 import { createApiServer, type ApiServer } from "./server/app.ts";
 import { NodeAuthorizer } from "./server/auth/node-authorizer.ts";
+import { AgentClientCredentials, localAgentTls } from "./server/auth/node-certificates.ts";
 import { ClusterRoleAggregator, RbacAuthorizer, reconcileBootstrapPolicy, type ResolvingAuthorizer, reviewResources, skiffAuthorizer } from "./server/auth/rbac/index.ts";
 import { ConvertingStore } from "./server/converting-store.ts";
 import { CrdController, crdResourceType } from "./server/crds.ts";
@@ -45,7 +46,8 @@ import { PluginHost } from "./plugin/host.ts";
 import { availableRuntimes, enabledPlugins } from "./plugin/presets.ts";
 import { PluginError, PluginRegistry } from "./plugin/registry.ts";
 import { Tokens } from "./plugin/tokens.ts";
-import type { Plugin } from "./plugin/types.ts";
+import { authenticationOf, loggingForbidden } from "./plugin/identity.ts";
+import type { Plugin, PluginIdentity } from "./plugin/types.ts";
 
 export interface KernelOptions {
   /** Directory for the database and the kubeconfig. Omit with `memory: true`. */
@@ -222,11 +224,16 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
         log: logger("security"),
       })
     : undefined;
+  // With security, the local agent's endpoint is HTTPS (a serving certificate from the cluster CA) and the API server reaches agents with its own client certificate.
+  const agentClient = security ? new AgentClientCredentials(security.pki) : undefined;
+  const agentServer = (selected.configs.get("node-agent") as { server?: { enabled?: boolean; tls?: unknown } } | undefined)?.server;
+  if (security && agentServer && agentServer.enabled !== false && !agentServer.tls) agentServer.tls = await localAgentTls(security.pki, opts.plugins?.nodeName);
+  const agents = { ...(agentToken ? { token: agentToken } : {}), ...(agentClient ? { tls: () => agentClient.get() } : {}) };
   const api = createApiServer(deps, {
     readyChecks,
     admit: (req) => guard.admit(req),
     createOnly,
-    ...(agentToken ? { agents: { token: agentToken } } : {}),
+    agents,
     ...(security ? { gate: security.gate, subresources: security.subresources } : {}),
   });
   const auditPath = opts.audit === false ? undefined : (opts.audit?.path ?? (opts.memory ? undefined : join(opts.dataDir!, "audit", "audit.log")));
@@ -241,12 +248,22 @@ export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   if (security) security.gate.authorizer = opts.security?.authorizer ?? authorizer;
   const aggregator = new ClusterRoleAggregator(client, informers, logger("rbac"));
   const events = new EventRecorder(client, { component: "skiff" });
+  // Each plugin acts through a client of its own identity (manifest.identity), authorized like any user; shared informers list as the kernel.
+  const pluginLog = logger("plugins");
+  const clientFor = (identity: PluginIdentity, plugin: string) =>
+    inProcessClient(loggingForbidden(inProcessFetch, { plugin, identity, log: pluginLog }), {
+      fieldManager: "skiff",
+      userAgent: `skiff-kernel/${plugin}`,
+      user: authenticationOf(identity),
+    });
   const host = new PluginHost({
     role: "server",
     client,
+    clientFor,
+    authorizing: security !== undefined,
     informers,
     events,
-    log: logger("plugins"),
+    log: pluginLog,
     ...(opts.plugins?.nodeName !== undefined ? { nodeName: opts.plugins.nodeName } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   });

@@ -9,14 +9,18 @@
  *   restarted with backoff (1 s doubling to 60 s; back to 1 s after 5 minutes
  *   up). The other plugins and the kernel keep running.
  * - `stop()` stops plugins in reverse order, aborting their contexts first.
+ * - Identity: with `clientFor` (the kernel), each run's `ctx.client` acts as
+ *   the plugin's declared `identity` (resolved at each start); without it
+ *   (an agent process, tests), every plugin uses `client`.
  */
 import { rootContainer, type DependencyContainer } from "./di.ts";
 import { Controller } from "../client/controller.ts";
 import type { Client, InformerFactory, Reconciler } from "../client/types.ts";
 import type { Logger } from "../log.ts";
+import { identityKey, resolveIdentity } from "./identity.ts";
 import { ScopedInformers } from "./scoped-informers.ts";
 import { Tokens } from "./tokens.ts";
-import type { Cleanup, EventSink, Plugin, PluginContext, PluginRole, Task } from "./types.ts";
+import type { Cleanup, EventSink, Plugin, PluginContext, PluginIdentity, PluginRole, Task } from "./types.ts";
 
 export type PluginState = "registered" | "starting" | "running" | "failed" | "stopped";
 
@@ -27,11 +31,21 @@ export interface PluginStatus {
   restarts: number;
   /** The last failure's message while failed. */
   error?: string;
+  /** The user its client acts as (with `clientFor`; absent: the host's client). */
+  user?: string;
 }
 
 export interface PluginHostOptions {
   role: PluginRole;
+  /** The kernel's client: `Tokens.Client`, and `ctx.client` of plugins without an identity of their own. */
   client: Client;
+  /**
+   * Builds the client a plugin identity acts through (one per plugin and
+   * identity, reused across restarts). Omitted: every plugin uses `client`.
+   */
+  clientFor?: (identity: PluginIdentity, plugin: string) => Client;
+  /** Whether the server authorizes plugins' requests (security on): a plugin without an identity is then a warning, else an info line. */
+  authorizing?: boolean;
   informers: InformerFactory;
   events: EventSink;
   log: Logger;
@@ -49,6 +63,8 @@ interface Running {
   state: PluginState;
   restarts: number;
   error?: string;
+  /** The user of its current run's client, when it has its own. */
+  user?: string | undefined;
   abort: AbortController;
   tasks: Promise<void>[];
   controllers: Controller[];
@@ -67,6 +83,8 @@ export class PluginHost {
   readonly container: DependencyContainer;
   readonly #runs: Running[] = [];
   readonly #backoff: typeof DEFAULT_BACKOFF;
+  readonly #clients = new Map<string, Client>();
+  readonly #warnedKernel = new Set<string>();
   #stopping = false;
 
   constructor(private readonly opts: PluginHostOptions) {
@@ -125,6 +143,7 @@ export class PluginHost {
       state: r.state,
       restarts: r.restarts,
       ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.user !== undefined ? { user: r.user } : {}),
     }));
   }
 
@@ -154,7 +173,13 @@ export class PluginHost {
     run.controllers = [];
     run.state = "starting";
     run.startedAt = Date.now();
-    const ctx = this.#context(run, generation);
+    let ctx: PluginContext;
+    try {
+      ctx = this.#context(run, generation);
+    } catch (e) {
+      await this.#fail(run, generation, e, "identity");
+      return;
+    }
     try {
       const cleanup = await run.plugin.start?.(ctx as never);
       if (typeof cleanup === "function") run.cleanup = cleanup;
@@ -173,11 +198,12 @@ export class PluginHost {
     const signal = run.abort.signal;
     const log = this.opts.log.child({ plugin: name });
     const host = this;
+    const client = this.#clientOf(run);
     run.informers = new ScopedInformers(this.opts.informers, name);
     return {
       name,
       config: run.config,
-      client: this.opts.client,
+      client,
       informers: run.informers,
       container: this.container,
       log,
@@ -207,6 +233,30 @@ export class PluginHost {
         };
       },
     };
+  }
+
+  /** The run's client: its declared identity's (with `clientFor`), else the host's. */
+  #clientOf(run: Running): Client {
+    run.user = undefined;
+    const clientFor = this.opts.clientFor;
+    // Without `start` a plugin never sees a context (runtime adapters, pure admission wiring).
+    if (!clientFor || !run.plugin.start) return this.opts.client;
+    const name = run.plugin.manifest.name;
+    const identity = resolveIdentity(run.plugin.manifest, {
+      container: this.container,
+      ...(this.opts.nodeName !== undefined ? { nodeName: this.opts.nodeName } : {}),
+    });
+    if (identity === undefined && !this.#warnedKernel.has(name)) {
+      this.#warnedKernel.add(name);
+      const level = this.opts.authorizing ? "warn" : "info";
+      this.opts.log[level]({ plugin: name }, "plugin declares no identity: it acts as the kernel (system:masters); declare manifest.identity to run it least-privileged");
+    }
+    if (identity === undefined || identity === "kernel") return this.opts.client;
+    const key = `${name}|${identityKey(identity)}`;
+    let client = this.#clients.get(key);
+    if (!client) this.#clients.set(key, (client = clientFor(identity, name)));
+    run.user = identity.user;
+    return client;
   }
 
   async #fail(run: Running, generation: number, e: unknown, where: string): Promise<void> {

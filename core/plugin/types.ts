@@ -41,7 +41,35 @@ export interface PluginManifest {
   configSchema?: ConfigSchema;
   /** Default `["server"]`. */
   roles?: PluginRole[];
+  /**
+   * Who the plugin acts as when it runs inside the server process: its
+   * `ctx.client` carries this identity, and the server authorizes (RBAC, the
+   * Node authorizer) and admits (NodeRestriction) its requests like any other
+   * user's. A user (`system:kube-scheduler`), a ServiceAccount
+   * (`serviceAccountIdentity("kube-system", "deployment-controller")`), or a
+   * function of where it runs (the node agent is `system:node:<nodeName>`).
+   * `"kernel"` keeps the kernel's own identity (system:masters; for admission
+   * steps, which are part of the API server). Omitted: the kernel's identity,
+   * with a warning at start (when the server authorizes). In an agent process every plugin acts as the
+   * node (the agent's credentials). See `core/plugin/README.md`.
+   */
+  identity?: PluginIdentitySpec;
 }
+
+/** A plugin's identity: upstream's user.Info without uid and extra (`system:authenticated` is always added). */
+export interface PluginIdentity {
+  /** `system:kube-scheduler`, `system:serviceaccount:kube-system:deployment-controller`, `system:node:n1`. */
+  user: string;
+  groups?: string[];
+}
+
+/** What an identity function sees: called at each start, after the plugins it requires have started. */
+export interface PluginIdentityEnv {
+  nodeName?: string;
+  container: DependencyContainer;
+}
+
+export type PluginIdentitySpec = PluginIdentity | "kernel" | ((env: PluginIdentityEnv) => PluginIdentity | "kernel");
 
 /** What `start` may return: undoes that run (closes servers, removes rules). */
 export type Cleanup = () => Promise<void> | void;
@@ -59,6 +87,7 @@ export interface PluginContext<C = Record<string, unknown>> {
   readonly name: string;
   /** Its validated config (defaults from the schema applied). */
   readonly config: C;
+  /** In the server: acts as the manifest's `identity` (authorized by RBAC); in an agent: the node's credentials. */
   readonly client: Client;
   /** Informers shared by every plugin in this process. */
   readonly informers: InformerFactory;

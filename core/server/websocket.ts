@@ -13,7 +13,8 @@
  * a token character), so Node and Deno would need their own upgrade code.
  *
  * Dialing uses the global `WebSocket` (Bun, Deno, Node 22); a bearer token
- * goes in the non-standard `headers` init that Bun and undici accept.
+ * goes in the non-standard `headers` init that Bun and undici accept, TLS
+ * options (CA, client certificate, `checkServerIdentity`) in Bun's `tls` init.
  */
 
 /** The server end of an accepted WebSocket. */
@@ -112,12 +113,13 @@ export interface ClientSocket {
  * Opens a WebSocket and resolves once it is open (rejects on failure or
  * after `timeoutMs`, default 10 s).
  */
-export function dialWebSocket(url: string, opts: { protocol: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<ClientSocket> {
+export function dialWebSocket(url: string, opts: { protocol: string; headers?: Record<string, string>; timeoutMs?: number; tls?: object }): Promise<ClientSocket> {
   return new Promise((resolve, reject) => {
     const Ctor = WebSocket as unknown as new (url: string, init: unknown) => WebSocket;
     let ws: WebSocket;
     try {
-      ws = opts.headers && Object.keys(opts.headers).length > 0 ? new Ctor(url, { protocols: [opts.protocol], headers: opts.headers }) : new WebSocket(url, [opts.protocol]);
+      const extra = (opts.headers && Object.keys(opts.headers).length > 0) || opts.tls;
+      ws = extra ? new Ctor(url, { protocols: [opts.protocol], ...(opts.headers ? { headers: opts.headers } : {}), ...(opts.tls ? { tls: opts.tls } : {}) }) : new WebSocket(url, [opts.protocol]);
     } catch (e) {
       reject(e);
       return;

@@ -47,6 +47,8 @@ export function admissionPlugin<C = Record<string, unknown>>(def: AdmissionPlugi
       provides: [`admission:${def.name}`],
       roles: ["server"],
       configSchema: def.configSchema ?? { type: "object", additionalProperties: false, properties: {} },
+      // Admission steps are part of the API server (upstream: kube-apiserver's loopback client).
+      identity: "kernel",
     },
     register(container: DependencyContainer, config: C, tokens: typeof Tokens) {
       const deps = { config, client: container.resolve(tokens.Client), informers: container.resolve(tokens.Informers) };

@@ -28,6 +28,8 @@ export function networkProxyPlugin(): Plugin<ProxyConfig> {
       description: "Service ClusterIPs and NodePorts to ready endpoints (nftables, like kube-proxy's nftables mode)",
       provides: ["network-proxy"],
       roles: ["agent"],
+      // In the server process (all-in-one); a remote agent's proxy acts as its node.
+      identity: { user: "system:kube-proxy" },
       configSchema: {
         type: "object",
         additionalProperties: false,

@@ -35,6 +35,7 @@ import { type LogOptions, readLog, rotateLog } from "./logs.ts";
 import { byName } from "./pod-status.ts";
 import { allocatableOf, localNode, type NodeIdentity, nodeObject, nodeStatus, nodeStatusDiffers, simulatedNode } from "./node-status.ts";
 import { PodWorker, type WorkerDeps } from "./pod-worker.ts";
+import { ServiceAccountTokenManager } from "./service-account-tokens.ts";
 import { StatusManager } from "./status-manager.ts";
 import { configMapsRef, type Node, type NodeTaint, nodesRef, type Pod, podsRef, secretsRef } from "./types.ts";
 
@@ -72,7 +73,7 @@ export interface NodeAgentConfig {
   /** Status writes in flight at once. */
   statusConcurrency: number;
   /** The agent's own HTTP endpoint (logs, exec, port-forward), as the kubelet's port 10250. */
-  server: { enabled: boolean; address: string; port: number; token?: string };
+  server: { enabled: boolean; address: string; port: number; token?: string; tls?: { cert: string; key: string; ca: string } };
 }
 
 export const DEFAULT_AGENT_CONFIG: NodeAgentConfig = {
@@ -113,6 +114,8 @@ export class NodeAgent {
   readonly #ephemeral: boolean;
   readonly #client: Client;
   readonly #log: Logger;
+  /** ServiceAccount tokens of projected volumes (the kubelet's token manager). */
+  readonly tokens: ServiceAccountTokenManager;
   #queue?: { enqueue(key: string): void; enqueueAfter(key: string, ms: number): void };
   #pods?: Informer<Pod>;
   #nodeInformer?: Informer<Node>;
@@ -134,6 +137,7 @@ export class NodeAgent {
   ) {
     const c = ctx.config;
     this.#client = ctx.client;
+    this.tokens = new ServiceAccountTokenManager({ client: ctx.client });
     this.#log = ctx.log;
     this.#ephemeral = !c.rootDir && !opts.dataDir;
     this.rootDir = c.rootDir ?? (opts.dataDir ? join(opts.dataDir, "agent") : mkdtempSync(join(tmpdir(), "skiff-agent-")));
@@ -261,6 +265,7 @@ export class NodeAgent {
         return { hostIPs: n?.id.hostIPs ?? [], allocatable: n ? allocatableOf(n.id) : {} };
       },
       rootDir: this.rootDir,
+      tokens: this.tokens,
       enqueue: (uid, ms) => (ms && ms > 0 ? this.#queue?.enqueueAfter(uid, ms) : this.#queue?.enqueue(uid)),
       finished: (uid) => this.#forget(uid),
     };
@@ -431,11 +436,13 @@ export class NodeAgent {
     return {
       configMap: (ns, name) => this.#get(configMapsRef, ns, name),
       secret: (ns, name) => this.#get(secretsRef, ns, name),
+      serviceAccountToken: (pod, projection) => this.tokens.token(pod, projection),
     };
   }
 
   #forget(uid: string): void {
     this.workers.delete(uid);
+    this.tokens.forgetPod(uid);
     for (const [sb, owner] of this.#sandboxOwner) if (owner === uid) this.#sandboxOwner.delete(sb);
   }
 

@@ -6,7 +6,9 @@
  * See README.md.
  */
 import { Tokens } from "../../core/plugin/tokens.ts";
-import type { Plugin } from "../../core/plugin/types.ts";
+import { nodeIdentity } from "../../core/plugin/identity.ts";
+import type { Plugin, PluginIdentity, PluginIdentityEnv } from "../../core/plugin/types.ts";
+import { NODE_SIMULATOR_USER } from "../../core/server/auth/rbac/bootstrap-policy.ts";
 import { DEFAULT_AGENT_CONFIG, NodeAgent, type NodeAgentConfig } from "./agent.ts";
 import { ClusterDnsSource, setClusterDnsSource } from "./dns-config.ts";
 import { AgentServer } from "./server.ts";
@@ -68,6 +70,13 @@ const configSchema = {
         address: { type: "string", default: d.server.address },
         port: { type: "integer", minimum: 0, maximum: 65535, default: d.server.port },
         token: { type: "string" },
+        /** HTTPS (server.ts): the serving certificate and key, and the cluster CA clients must chain to. The kernel and `skiff agent` set it. */
+        tls: {
+          type: "object",
+          additionalProperties: false,
+          required: ["cert", "key", "ca"],
+          properties: { cert: { type: "string", minLength: 1 }, key: { type: "string", minLength: 1 }, ca: { type: "string", minLength: 1 } },
+        },
       },
       default: {},
     },
@@ -78,6 +87,21 @@ const configSchema = {
 export interface AgentDnsConfig {
   clusterDNS: string[];
   clusterDomain: string;
+}
+
+/**
+ * The kubelet's identity, `system:node:<nodeName>` in `system:nodes`, so the
+ * Node authorizer and NodeRestriction treat the in-process agent as a remote
+ * one. A runtime simulating many nodes acts for all of them as
+ * `system:skiff:node-simulator` (the node rules, unpartitioned).
+ */
+function agentIdentity(env: PluginIdentityEnv): PluginIdentity | "kernel" {
+  const c = env.container;
+  const want = c.isRegistered(Tokens.RuntimeName, true) ? c.resolve(Tokens.RuntimeName) : "process";
+  const adapters = c.isRegistered(Tokens.RuntimeAdapter, true) ? c.resolveAll(Tokens.RuntimeAdapter) : [];
+  if ((adapters.find((a) => a.name === want)?.simulatedNodes?.length ?? 0) > 0) return { user: NODE_SIMULATOR_USER };
+  // Without a node name the agent refuses to start anyway.
+  return env.nodeName ? nodeIdentity(env.nodeName) : "kernel";
 }
 
 /** A fresh node agent plugin (each kernel gets its own instance). */
@@ -93,6 +117,7 @@ export function nodeAgentPlugin(): Plugin<NodeAgentConfig & AgentDnsConfig> {
       provides: ["node-agent"],
       requires: ["runtime"],
       configSchema,
+      identity: agentIdentity,
     },
     async start(ctx) {
       const c = ctx.container;

@@ -46,7 +46,8 @@ import { byName, computePodStatus, type Waiting } from "./pod-status.ts";
 import { ContainerProbes, type ProbeKind, runHandler } from "./prober.ts";
 import type { StatusManager } from "./status-manager.ts";
 import { apiTime, type Container, type Pod, type PodStatus, podsRef } from "./types.ts";
-import { containerMounts, setUpVolumes, type VolumeSources } from "./volumes.ts";
+import type { ServiceAccountTokenManager } from "./service-account-tokens.ts";
+import { containerMounts, hasServiceAccountToken, setUpVolumes, type VolumeSources } from "./volumes.ts";
 
 /** What every worker shares (one per agent). */
 export interface WorkerDeps {
@@ -58,6 +59,8 @@ export interface WorkerDeps {
   /** ConfigMaps and Secrets for env (decoded text) and for volumes (as stored). */
   env: EnvSources;
   volumes: VolumeSources;
+  /** Refresh times of the pods' ServiceAccount tokens (absent: none are projected). */
+  tokens?: Pick<ServiceAccountTokenManager, "refreshIn">;
   /** A sandbox was created for a pod (runtime events name sandboxes). */
   sandboxCreated(sandboxId: string, uid: string): void;
   /** Events about pods on this node (source: kubelet, host: the node). */
@@ -97,6 +100,8 @@ export class PodWorker {
   /** Readiness carried over from the API status for containers adopted after a restart. */
   readonly #adoptedReady = new Map<string, boolean>();
   #volumes = new Map<string, string>();
+  /** After a failed token refresh: no new attempt before this time (ms). */
+  #tokenRetryAt = 0;
   #startTime?: string;
   #terminal = false;
   #terminating?: Promise<void>;
@@ -228,6 +233,8 @@ export class PodWorker {
       containers = await this.#containers();
     }
 
+    await this.#refreshTokens(pod, sandbox, later);
+
     const current = byName(containers.filter((c) => c.podSandboxId === sandbox!.id));
     const everywhere = byName(containers);
     const inits = pod.spec.initContainers ?? [];
@@ -324,6 +331,35 @@ export class PodWorker {
     await this.#collectGarbage();
     await this.#publish(pod);
     return requeue !== undefined ? { requeueAfter: requeue } : undefined;
+  }
+
+  /**
+   * Projected ServiceAccount tokens due for a refresh (80 % of their life,
+   * or 24 h) are fetched anew and their volumes rewritten atomically; the
+   * pod is synced again when the next one is due. After an agent restart
+   * (nothing cached) they are fetched at once. A failed refresh keeps the
+   * old token (still valid) and is retried after the initial back-off.
+   */
+  async #refreshTokens(pod: Pod, sandbox: PodSandboxStatus, later: (ms: number) => void): Promise<void> {
+    const tokens = this.deps.tokens;
+    if (!tokens || !this.deps.runtime.capabilities.mounts || !(pod.spec.volumes ?? []).some(hasServiceAccountToken)) return;
+    const due = tokens.refreshIn(this.uid);
+    // None cached: the agent restarted with the pod running; its token files are as old as the pod's last sandbox.
+    if ((due === undefined || due <= 0) && Date.now() >= this.#tokenRetryAt) {
+      try {
+        const written = await setUpVolumes(pod, this.#podDir(), this.#info(sandbox), this.deps.volumes, hasServiceAccountToken);
+        for (const [name, path] of written) this.#volumes.set(name, path);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        this.#event(pod, "Warning", "FailedMount", e.message);
+        // Not again before the back-off, whatever else syncs the pod meanwhile.
+        this.#tokenRetryAt = Date.now() + this.#retryMs();
+        later(this.#retryMs());
+        return;
+      }
+    }
+    const next = tokens.refreshIn(this.uid);
+    if (next !== undefined) later(Math.max(1000, next));
   }
 
   /** Ephemeral agents: remove everything of this pod from the runtime at once, no API calls. */

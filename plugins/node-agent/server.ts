@@ -17,12 +17,40 @@
  *   port i, channel 2i carries data and 2i+1 errors; the first frame on each
  *   channel is the port number (2 bytes, little-endian).
  *
- * Requests need `Authorization: Bearer <token>` when a token is configured.
- * Runs on Bun (Bun.serve for the WebSocket upgrade); elsewhere the endpoint
- * is off and the agent says so.
+ * **TLS** (`tls`: the serving certificate and key, and the cluster CA): the
+ * endpoint is HTTPS only, like the kubelet's port 10250, with a serving
+ * certificate signed by the cluster CA (`CN=system:node:<node>`; the kernel
+ * issues it to the in-process agent, `skiff agent` requests it when it
+ * joins). A request must then present a client certificate chained to that
+ * CA whose CN is `kube-apiserver-kubelet-client` (the API server's, see
+ * `core/server/auth/node-certificates.ts`) or whose groups include
+ * `system:masters` (cluster admins) — or carry the configured bearer token.
+ * Why the client certificate rather than only the token: a remote agent has
+ * no secret it shares with the API server, while both already trust the
+ * cluster CA; the certificate names the caller, cannot be replayed by
+ * whoever sees a request, and other nodes' certificates (same CA, other CN)
+ * are refused. The kubelet does the same (`--client-ca-file`, with
+ * kube-apiserver's `--kubelet-client-certificate`), then asks the API
+ * server to authorize the user (webhook); the agent allows only those two
+ * identities instead. `GET /healthz` needs no credentials.
+ *
+ * Without `tls` (a kernel without security: `--insecure`, or one that does
+ * not listen) the endpoint is plain HTTP and needs `Authorization: Bearer
+ * <token>` when a token is configured.
+ *
+ * Served through `core/server/serve.ts` (which hands the handler the
+ * client's certificate chain); the WebSocket routes need Bun, elsewhere they
+ * answer a Status saying so.
  */
 import { ApiError, errors, toApiError } from "../../core/api/errors.ts";
 import type { Logger } from "../../core/log.ts";
+import { requestConnection } from "../../core/server/auth/connection.ts";
+import { AGENT_CLIENT_USER } from "../../core/server/auth/node-certificates.ts";
+import { Groups } from "../../core/server/auth/types.ts";
+import { X509Authenticator } from "../../core/server/auth/x509-authenticator.ts";
+import { parseCert } from "../../core/server/pki/x509.ts";
+import { type Listening, runtimeName, serve, type ServeTls } from "../../core/server/serve.ts";
+import { acceptWebSocket, canAccept, type ServerSocket } from "../../core/server/websocket.ts";
 import type { NodeAgent } from "./agent.ts";
 
 export const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
@@ -36,18 +64,19 @@ const RESIZE = 4;
 const CLOSE = 255;
 
 interface Session {
-  open(ws: Socket): void;
+  open(ws: ServerSocket): void;
   message(data: Uint8Array): void;
   close(): void;
 }
 
-interface Socket {
-  send(data: Uint8Array | string): unknown;
-  close(code?: number, reason?: string): void;
-  readonly data: Session;
+/** The endpoint's settings (the node-agent config's `server`). */
+export interface AgentServerOptions {
+  address: string;
+  port: number;
+  token?: string;
+  /** HTTPS: serving certificate and key (PEM), and the cluster CA client certificates must chain to. */
+  tls?: ServeTls;
 }
-
-type BunServer = { port: number; stop(force?: boolean): unknown; upgrade(req: Request, opts: { data: Session; headers?: HeadersInit }): boolean };
 
 function statusResponse(e: ApiError): Response {
   return new Response(JSON.stringify(e.toStatus()), { status: e.code, headers: { "content-type": "application/json" } });
@@ -81,49 +110,61 @@ function bool(v: string | null): boolean {
   return v === "1" || v === "true";
 }
 
+/** Accepts the upgrade; the session sees the socket's events. */
+function accept(req: Request, env: unknown, protocol: string, session: Session): Response {
+  try {
+    return acceptWebSocket(req, env, protocol, { open: (ws) => session.open(ws), message: (d) => session.message(d), close: () => session.close() });
+  } catch (e) {
+    throw errors.badRequest(`WebSocket upgrade failed: ${(e as Error).message}`);
+  }
+}
+
 export class AgentServer {
-  #server?: BunServer;
+  #listening?: Listening;
+  readonly #x509?: X509Authenticator;
 
   constructor(
     private readonly agent: NodeAgent,
-    private readonly opts: { address: string; port: number; token?: string },
+    private readonly opts: AgentServerOptions,
     private readonly log: Logger,
-  ) {}
-
-  /** Starts listening; resolves with the port (0 when the endpoint cannot run here). */
-  async start(): Promise<number> {
-    const bun = (globalThis as unknown as { Bun?: { serve(o: unknown): BunServer } }).Bun;
-    if (!bun) {
-      this.log.warn("the agent endpoint (logs, exec, port-forward) needs Bun; it is off");
-      return 0;
+  ) {
+    if (opts.tls) {
+      const ca = parseCert(opts.tls.ca);
+      this.#x509 = new X509Authenticator(() => ca);
     }
-    const serve = (port: number) =>
-      bun.serve({
+  }
+
+  /** Whether the endpoint serves HTTPS. */
+  get secure(): boolean {
+    return this.opts.tls !== undefined;
+  }
+
+  /** Starts listening; resolves with the port. */
+  async start(): Promise<number> {
+    if (runtimeName() !== "bun") this.log.warn("exec and port-forward on the agent endpoint need Bun; here they answer an error");
+    const listen = (port: number) =>
+      serve({
         hostname: this.opts.address,
         port,
         // Followed logs and exec sessions may be quiet for long.
-        idleTimeout: 0,
-        fetch: (req: Request, server: BunServer) => this.#fetch(req, server),
-        websocket: {
-          open: (ws: Socket) => ws.data.open(ws),
-          message: (ws: Socket, m: string | Uint8Array) => ws.data.message(typeof m === "string" ? new TextEncoder().encode(m) : new Uint8Array(m)),
-          close: (ws: Socket) => ws.data.close(),
-        },
+        idleTimeoutSeconds: 0,
+        fetch: (req, env) => this.#fetch(req, env),
+        ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       });
     try {
-      this.#server = serve(this.opts.port);
+      this.#listening = await listen(this.opts.port);
     } catch (e) {
       if (this.opts.port === 0) throw e;
       this.log.warn({ port: this.opts.port, err: (e as Error).message }, "agent endpoint port unavailable; using a free one");
-      this.#server = serve(0);
+      this.#listening = await listen(0);
     }
-    this.log.info({ address: this.opts.address, port: this.#server.port }, "agent endpoint listening");
-    return this.#server.port;
+    this.log.info({ address: this.opts.address, port: this.#listening.port, tls: this.secure }, "agent endpoint listening");
+    return this.#listening.port;
   }
 
   async stop(): Promise<void> {
-    this.#server?.stop(true);
-    this.#server = undefined;
+    await this.#listening?.stop();
+    this.#listening = undefined;
   }
 
   /** Request handling without a socket (tests): everything but the WebSocket routes. */
@@ -131,19 +172,30 @@ export class AgentServer {
     return this.#fetch(req, undefined);
   }
 
-  async #fetch(req: Request, server: BunServer | undefined): Promise<Response> {
+  /** Whether the request may use the endpoint (see the module doc). */
+  async #authorized(req: Request, env: unknown): Promise<boolean> {
+    if (this.opts.token && req.headers.get("authorization") === `Bearer ${this.opts.token}`) return true;
+    if (!this.#x509) return !this.opts.token;
+    let who: Awaited<ReturnType<X509Authenticator["authenticate"]>>;
     try {
-      if (this.opts.token && req.headers.get("authorization") !== `Bearer ${this.opts.token}`) {
-        return statusResponse(new ApiError({ reason: "Unauthorized", message: "Unauthorized" }));
-      }
+      who = await this.#x509.authenticate(req, requestConnection(req, env));
+    } catch {
+      return false; // a certificate from another CA, expired, or not for client auth
+    }
+    return who !== null && (who.user.name === AGENT_CLIENT_USER || who.user.groups.includes(Groups.masters));
+  }
+
+  async #fetch(req: Request, env: unknown): Promise<Response> {
+    try {
       const url = new URL(req.url);
+      if (url.pathname === "/healthz") return new Response("ok");
+      if (!(await this.#authorized(req, env))) return statusResponse(new ApiError({ reason: "Unauthorized", message: "Unauthorized" }));
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
-      if (url.pathname === "/healthz") return new Response("ok");
       if (req.method !== "GET" && req.method !== "POST") throw errors.methodNotAllowed("only GET and POST");
       if (parts[0] === "containerLogs" && parts.length === 4) return await this.#logs(parts[1]!, parts[2]!, parts[3]!, q, req.signal);
-      if (parts[0] === "exec" && (parts.length === 4 || parts.length === 5)) return this.#exec(req, server, parts, q);
-      if (parts[0] === "portForward" && (parts.length === 3 || parts.length === 4)) return this.#portForward(req, server, parts, q);
+      if (parts[0] === "exec" && (parts.length === 4 || parts.length === 5)) return this.#exec(req, env, parts, q);
+      if (parts[0] === "portForward" && (parts.length === 3 || parts.length === 4)) return this.#portForward(req, env, parts, q);
       throw errors.notFoundPath();
     } catch (e) {
       return statusResponse(toApiError(e));
@@ -180,12 +232,12 @@ export class AgentServer {
     return new Response(body, { headers: { "content-type": "text/plain", "transfer-encoding": "chunked" } });
   }
 
-  #exec(req: Request, server: BunServer | undefined, parts: string[], q: URLSearchParams): Response {
+  #exec(req: Request, env: unknown, parts: string[], q: URLSearchParams): Response {
     const [, ns, pod, container] = parts as [string, string, string, string];
     const command = q.getAll("command");
     if (command.length === 0) throw errors.badRequest("you must specify at least 1 command");
     const protocol = pickProtocol(req, EXEC_PROTOCOLS);
-    if (!server || !protocol) throw errors.badRequest(`exec needs a WebSocket upgrade with one of the subprotocols ${EXEC_PROTOCOLS.join(", ")}`);
+    if (!canAccept(env) || !protocol) throw errors.badRequest(`exec needs a WebSocket upgrade with one of the subprotocols ${EXEC_PROTOCOLS.join(", ")}`);
     const tty = bool(q.get("tty"));
     const wantStdin = bool(q.get("stdin"));
     const wantStdout = bool(q.get("stdout")) || !q.has("stdout");
@@ -265,11 +317,10 @@ export class AgentServer {
         }
       },
     };
-    if (server.upgrade(req, { data: session, headers: { "Sec-WebSocket-Protocol": protocol } })) return undefined as unknown as Response;
-    throw errors.badRequest("WebSocket upgrade failed");
+    return accept(req, env, protocol, session);
   }
 
-  #portForward(req: Request, server: BunServer | undefined, parts: string[], q: URLSearchParams): Response {
+  #portForward(req: Request, env: unknown, parts: string[], q: URLSearchParams): Response {
     const [, ns, pod] = parts as [string, string, string];
     const ports = (q.get("ports") ?? q.getAll("port").join(","))
       .split(",")
@@ -277,7 +328,7 @@ export class AgentServer {
       .map((p) => Number(p));
     if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p <= 0 || p > 65535)) throw errors.badRequest("ports must be a comma-separated list of port numbers");
     const protocol = pickProtocol(req, PORT_FORWARD_PROTOCOLS);
-    if (!server || !protocol) throw errors.badRequest(`port-forward needs a WebSocket upgrade with one of the subprotocols ${PORT_FORWARD_PROTOCOLS.join(", ")}`);
+    if (!canAccept(env) || !protocol) throw errors.badRequest(`port-forward needs a WebSocket upgrade with one of the subprotocols ${PORT_FORWARD_PROTOCOLS.join(", ")}`);
     const writers = new Map<number, WritableStreamDefaultWriter<Uint8Array>>();
     const pending = new Map<number, Uint8Array[]>();
     let closed = false;
@@ -328,7 +379,6 @@ export class AgentServer {
         for (const r of readers) void r.cancel().catch(() => undefined);
       },
     };
-    if (server.upgrade(req, { data: session, headers: { "Sec-WebSocket-Protocol": protocol } })) return undefined as unknown as Response;
-    throw errors.badRequest("WebSocket upgrade failed");
+    return accept(req, env, protocol, session);
   }
 }

@@ -73,11 +73,40 @@ export function condition(p: Pod | undefined, type: string): string | undefined 
   return p?.status?.conditions?.find((c) => c.type === type)?.status;
 }
 
+/** The CA an HTTPS agent endpoint's certificate chains to, and a client certificate it accepts (the admin's, or the API server's). */
+export interface AgentClientTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+  /** Replaces the host name check (a remote agent's certificate names its node, not the loopback address a test dials). */
+  checkServerIdentity?: (host: string, cert: { subject?: { CN?: string | string[] } }) => Error | undefined;
+}
+
+/** A WebSocket to the agent endpoint; with `tls`, Bun's `tls` init (CA, client certificate). */
+function dial(url: string, protocol: string, tls?: AgentClientTls): WebSocket {
+  if (!tls) return new WebSocket(url, [protocol]);
+  const Ctor = WebSocket as unknown as new (url: string, init: unknown) => WebSocket;
+  return new Ctor(url, { protocols: [protocol], tls });
+}
+
+/** `fetch` to the agent endpoint, with `tls` when it is HTTPS. */
+export function agentFetch(url: string, tls?: AgentClientTls, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, ...(tls ? { tls } : {}) } as RequestInit);
+}
+
 /** Runs a command through the agent endpoint's exec WebSocket (v5.channel.k8s.io); stdout, stderr and the exit code. */
-export function agentExec(base: string, ns: string, pod: string, container: string, command: string[], stdin?: string): Promise<{ stdout: string; stderr: string; code: number; status: Record<string, unknown> }> {
+export function agentExec(
+  base: string,
+  ns: string,
+  pod: string,
+  container: string,
+  command: string[],
+  stdin?: string,
+  tls?: AgentClientTls,
+): Promise<{ stdout: string; stderr: string; code: number; status: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const q = command.map((c) => `command=${encodeURIComponent(c)}`).join("&");
-    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/exec/${ns}/${pod}/${container}?${q}&stdout=1&stderr=1${stdin !== undefined ? "&stdin=1" : ""}`, ["v5.channel.k8s.io"]);
+    const ws = dial(`${base.replace(/^http/, "ws")}/exec/${ns}/${pod}/${container}?${q}&stdout=1&stderr=1${stdin !== undefined ? "&stdin=1" : ""}`, "v5.channel.k8s.io", tls);
     ws.binaryType = "arraybuffer";
     let stdout = "";
     let stderr = "";
@@ -105,9 +134,9 @@ export function agentExec(base: string, ns: string, pod: string, container: stri
 }
 
 /** Sends `request` through the agent endpoint's port-forward WebSocket to `port` of the pod; resolves with what came back until the pod closed it. */
-export function agentPortForward(base: string, ns: string, pod: string, port: number, request: string, timeoutMs = 5000): Promise<string> {
+export function agentPortForward(base: string, ns: string, pod: string, port: number, request: string, timeoutMs = 5000, tls?: AgentClientTls): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/portForward/${ns}/${pod}?ports=${port}`, ["v4.channel.k8s.io"]);
+    const ws = dial(`${base.replace(/^http/, "ws")}/portForward/${ns}/${pod}?ports=${port}`, "v4.channel.k8s.io", tls);
     ws.binaryType = "arraybuffer";
     let got = "";
     let prefixes = 0;

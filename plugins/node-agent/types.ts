@@ -115,7 +115,7 @@ export interface Volume {
       configMap?: { name?: string; items?: KeyToPath[]; optional?: boolean };
       secret?: { name?: string; items?: KeyToPath[]; optional?: boolean };
       downwardAPI?: { items?: DownwardItem[] };
-      serviceAccountToken?: { path: string };
+      serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number };
     }[];
     defaultMode?: number;
   };
@@ -254,6 +254,7 @@ export const nodesRef = { group: "", version: "v1", resource: "nodes", namespace
 export const leasesRef = { group: "coordination.k8s.io", version: "v1", resource: "leases" } as const;
 export const configMapsRef = { group: "", version: "v1", resource: "configmaps" } as const;
 export const secretsRef = { group: "", version: "v1", resource: "secrets" } as const;
+export const serviceAccountsRef = { group: "", version: "v1", resource: "serviceaccounts" } as const;
 
 /** The Kubernetes version this agent reports (matches the API server's). */
 export const KUBELET_VERSION = "v1.32.4-skiff.0.1.0";

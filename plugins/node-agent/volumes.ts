@@ -1,6 +1,8 @@
 /**
  * @module Pod volumes on the node: emptyDir, configMap, secret, hostPath,
- * downwardAPI and projected (configMap, secret and downwardAPI sources), each
+ * downwardAPI and projected (configMap, secret, downwardAPI and
+ * serviceAccountToken sources: a token bound to the pod, from the
+ * TokenRequest API through service-account-tokens.ts), each
  * a directory under `<pod dir>/volumes/<name>` (hostPath: the host path
  * itself). ConfigMap, secret, downwardAPI and projected contents are written
  * the kubelet's way (AtomicWriter): files are symlinks into `..data`, which
@@ -11,11 +13,14 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, r
 import { dirname, join, normalize } from "node:path";
 import type { Mount } from "../../core/runtime/adapter.ts";
 import { binaryEntries, ConfigError, fieldValue, type PodRuntimeInfo, resourceValue } from "./container-spec.ts";
+import { MIN_EXPIRATION_SECONDS, type TokenProjection } from "./service-account-tokens.ts";
 import type { Container, DownwardItem, KeyToPath, Pod, Volume } from "./types.ts";
 
 export interface VolumeSources {
   configMap(namespace: string, name: string): Promise<{ data?: Record<string, string>; binaryData?: Record<string, string> } | null>;
   secret(namespace: string, name: string): Promise<{ data?: Record<string, string> } | null>;
+  /** A ServiceAccount token bound to `pod` (projected `serviceAccountToken` sources); throws when the API refuses. */
+  serviceAccountToken?(pod: Pod, projection: TokenProjection): Promise<string>;
 }
 
 const SUPPORTED = ["emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected"];
@@ -125,11 +130,16 @@ function hostPathCheck(path: string, type: string | undefined): void {
  * of configMap, secret, downwardAPI and projected ones). Returns the host
  * path of each volume by name. Throws ConfigError for what cannot be set up.
  */
-export async function setUpVolumes(pod: Pod, podDir: string, info: PodRuntimeInfo, sources: VolumeSources): Promise<Map<string, string>> {
+export async function setUpVolumes(pod: Pod, podDir: string, info: PodRuntimeInfo, sources: VolumeSources, only?: (v: Volume) => boolean): Promise<Map<string, string>> {
   const ns = pod.metadata.namespace ?? "default";
   const out = new Map<string, string>();
-  for (const v of pod.spec.volumes ?? []) out.set(v.name, await setUpVolume(pod, ns, v, podDir, info, sources));
+  for (const v of pod.spec.volumes ?? []) if (!only || only(v)) out.set(v.name, await setUpVolume(pod, ns, v, podDir, info, sources));
   return out;
+}
+
+/** Whether a volume carries a ServiceAccount token (and so is rewritten when the token is refreshed). */
+export function hasServiceAccountToken(v: Volume): boolean {
+  return (v.projected?.sources ?? []).some((s) => s.serviceAccountToken !== undefined);
 }
 
 async function setUpVolume(pod: Pod, ns: string, v: Volume, podDir: string, info: PodRuntimeInfo, sources: VolumeSources): Promise<string> {
@@ -174,8 +184,21 @@ async function setUpVolume(pod: Pod, ns: string, v: Volume, podDir: string, info
         if (s) project(binaryEntries(s, true), src.secret.items, mode, `secret ${src.secret.name}`, payload);
       } else if (src.downwardAPI) {
         downward(pod, src.downwardAPI.items, mode, info, payload);
+      } else if (src.serviceAccountToken) {
+        const t = src.serviceAccountToken;
+        if (t.expirationSeconds !== undefined && t.expirationSeconds < MIN_EXPIRATION_SECONDS) {
+          throw new ConfigError(`volume "${v.name}": serviceAccountToken expirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}`);
+        }
+        if (!sources.serviceAccountToken) throw new ConfigError(`volume "${v.name}": this node agent cannot issue service account tokens`);
+        const sa = pod.spec.serviceAccountName || "default";
+        let token: string;
+        try {
+          token = await sources.serviceAccountToken(pod, { serviceAccount: sa, ...(t.audience ? { audience: t.audience } : {}), ...(t.expirationSeconds !== undefined ? { expirationSeconds: t.expirationSeconds } : {}) });
+        } catch (e) {
+          throw new ConfigError(`MountVolume.SetUp failed for volume "${v.name}": failed to fetch token: ${(e as Error).message}`);
+        }
+        payload.set(safeRelative(t.path), { data: Buffer.from(token), mode });
       }
-      // serviceAccountToken sources are left out: the agent issues no tokens yet.
     }
   } else {
     const kind = Object.keys(v).find((k) => k !== "name") ?? "unknown";

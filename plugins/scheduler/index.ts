@@ -34,6 +34,7 @@ export function createSchedulerPlugin(): Plugin<Partial<SchedulerConfig>> {
       provides: ["scheduler"],
       roles: ["server"],
       configSchema: CONFIG_SCHEMA,
+      identity: { user: "system:kube-scheduler" },
     },
     register(container: DependencyContainer, config: Partial<SchedulerConfig>): void {
       const handle = new HandleProxy();

@@ -11,6 +11,8 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
+import { agentServerIdentity } from "../../core/server/auth/node-certificates.ts";
+import { agentFetch } from "../../plugins/node-agent/testing.ts";
 import { haveKubectl, ROOT, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
@@ -98,7 +100,10 @@ describeWith("node agents as processes (process runtime)", haveKubectl() && root
     }
   }
 
-  const agentUrl = (node: string) => `http://127.0.0.1:${json(s.k(["get", "node", node, "-o", "json"])).status.daemonEndpoints.kubeletEndpoint.Port}`;
+  // The agents' endpoints serve HTTPS with the cluster CA when the server is secure (the join gave them a serving certificate).
+  // Checked as the API server does: chained to the cluster CA, naming the node (the dialed loopback address is not among its names).
+  const agentTls = (node: string) => (s.adminTls ? { ...s.adminTls, checkServerIdentity: agentServerIdentity(node) } : undefined);
+  const agentUrl = (node: string) => `${s.secure ? "https" : "http"}://127.0.0.1:${json(s.k(["get", "node", node, "-o", "json"])).status.daemonEndpoints.kubeletEndpoint.Port}`;
 
   beforeAll(async () => {
     dir = tempDir("skiff-e2e-nodes-");
@@ -140,13 +145,14 @@ describeWith("node agents as processes (process runtime)", haveKubectl() && root
       const p = json(s.k(["get", "pod", "keeper", "-o", "json"]));
       return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
     });
-    const log = await (await fetch(`${agentUrl(NODE_A)}/containerLogs/default/keeper/c`)).text();
+    // Through the API server: the remote agent's HTTPS endpoint, with the serving certificate its join got.
+    const log = await until("the pid in keeper's log", () => /pid=\d+/.test(s.k(["logs", "keeper"])) && s.k(["logs", "keeper"]));
     const pid = Number(/pid=(\d+)/.exec(log)![1]);
     await stopAgent(NODE_A, "SIGKILL");
     expect(() => process.kill(pid, 0)).not.toThrow();
     await startAgent(NODE_A, "a");
     // Give the restarted agent a few sync rounds, then compare.
-    await until("a fresh heartbeat", async () => (await (await fetch(`${agentUrl(NODE_A)}/healthz`)).text()) === "ok");
+    await until("a fresh heartbeat", async () => (await (await agentFetch(`${agentUrl(NODE_A)}/healthz`, agentTls(NODE_A))).text()) === "ok");
     await sleep(2000);
     const after = json(s.k(["get", "pod", "keeper", "-o", "json"]));
     const [b, a] = [before.status.containerStatuses[0], after.status.containerStatuses[0]];
@@ -156,7 +162,7 @@ describeWith("node agents as processes (process runtime)", haveKubectl() && root
     expect(after.status.podIP).toBe(before.status.podIP);
     expect(after.status.phase).toBe("Running");
     expect(() => process.kill(pid, 0)).not.toThrow();
-    const log2 = await (await fetch(`${agentUrl(NODE_A)}/containerLogs/default/keeper/c`)).text();
+    const log2 = s.k(["logs", "keeper"]);
     expect(log2).toBe(log);
     s.k(["delete", "pod", "keeper", "--wait=true", "--timeout=30s"]);
     expect(() => process.kill(pid, 0)).toThrow();

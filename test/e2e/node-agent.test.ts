@@ -20,7 +20,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { PassThrough, Readable } from "node:stream";
 import { join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
-import { agentExec, agentPortForward } from "../../plugins/node-agent/testing.ts";
+import { agentExec, agentFetch, agentPortForward } from "../../plugins/node-agent/testing.ts";
 import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
 import { haveKubectl, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
@@ -69,7 +69,7 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
   async function pidOf(name: string, container = "c"): Promise<number> {
     // Running comes before the first line reaches the log: wait for it.
     return until(`a pid in the log of ${name}`, async () => {
-      const text = await (await fetch(`${agent}/containerLogs/default/${name}/${container}`)).text();
+      const text = await (await agentFetch(`${agent}/containerLogs/default/${name}/${container}`, s.adminTls)).text();
       const m = [...text.matchAll(/pid=(\d+)/g)].pop();
       return m ? Number(m[1]) : undefined;
     }, 10_000);
@@ -94,7 +94,8 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
       const r = s.kubectl(["get", "node", NODE, "-o", "json"]);
       return r.code === 0 ? json(r.out) : undefined;
     });
-    agent = `http://127.0.0.1:${node.status.daemonEndpoints.kubeletEndpoint.Port}`;
+    // HTTPS with the cluster CA when the server is secure; the admin (system:masters) certificate is accepted there.
+    agent = `${s.secure ? "https" : "http"}://127.0.0.1:${node.status.daemonEndpoints.kubeletEndpoint.Port}`;
     if (!hasScheduler) binder = setInterval(() => bindPending(), 300);
   }, 60_000);
 
@@ -165,12 +166,12 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
   test("logs (also following), exec with exit codes, and port-forward through the agent endpoint", async () => {
     const web = (json(s.k(["get", "pods", "-l", "app=web", "-o", "json"])).items as any[])[0];
     const name = web.metadata.name as string;
-    const text = await (await fetch(`${agent}/containerLogs/default/${name}/web`)).text();
+    const text = await (await agentFetch(`${agent}/containerLogs/default/${name}/web`, s.adminTls)).text();
     expect(text.startsWith(`listening as ${name}\n`)).toBe(true);
     expect(text).toContain("GET /\n");
     // Follow: the stream stays open and delivers what the container writes next.
     const ac = new AbortController();
-    const res = await fetch(`${agent}/containerLogs/default/${name}/web?follow=true`, { signal: ac.signal });
+    const res = await agentFetch(`${agent}/containerLogs/default/${name}/web?follow=true`, s.adminTls, { signal: ac.signal });
     const reader = res.body!.getReader();
     let followed = new TextDecoder().decode((await reader.read()).value);
     expect(followed.startsWith(`listening as ${name}\n`)).toBe(true);
@@ -178,11 +179,11 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
     while (!followed.includes("GET /log-me\n")) followed += new TextDecoder().decode((await reader.read()).value);
     ac.abort();
     await reader.cancel().catch(() => undefined);
-    const ex = await agentExec(agent, "default", name, "web", ["sh", "-c", "echo out; echo err >&2; exit 3"]);
+    const ex = await agentExec(agent, "default", name, "web", ["sh", "-c", "echo out; echo err >&2; exit 3"], undefined, s.adminTls);
     expect(ex).toMatchObject({ stdout: "out\n", stderr: "err\n", code: 3 });
-    expect((await agentExec(agent, "default", name, "web", ["cat"], "piped\n")).stdout).toBe("piped\n");
-    expect((await agentExec(agent, "default", name, "web", ["true"])).code).toBe(0);
-    const reply = await agentPortForward(agent, "default", name, 8080, "GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+    expect((await agentExec(agent, "default", name, "web", ["cat"], "piped\n", s.adminTls)).stdout).toBe("piped\n");
+    expect((await agentExec(agent, "default", name, "web", ["true"], undefined, s.adminTls)).code).toBe(0);
+    const reply = await agentPortForward(agent, "default", name, 8080, "GET / HTTP/1.0\r\nHost: x\r\n\r\n", 5000, s.adminTls);
     expect(reply).toMatch(/^HTTP\/1\.[01] 200/);
     expect(reply).toContain(`hello from ${name}`);
   });
@@ -273,7 +274,7 @@ describeWith("node agent e2e (process runtime)", haveKubectl() && root, "kubectl
   test("kubectl port-forward through the API server reaches a server in the pod, for several connections and a MiB each way", async () => {
     const echo = 'require("node:net").createServer((c) => c.pipe(c)).listen(9000, "0.0.0.0", () => console.log("echo ready"));';
     await runningPod("echo", [process.execPath, "-e", echo]);
-    await until("the echo server", async () => (await (await fetch(`${agent}/containerLogs/default/echo/c`)).text()).includes("echo ready"));
+    await until("the echo server", async () => (await (await agentFetch(`${agent}/containerLogs/default/echo/c`, s.adminTls)).text()).includes("echo ready"));
     // A free local port for LOCAL:REMOTE.
     const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const local = probe.port;

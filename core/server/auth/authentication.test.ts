@@ -128,6 +128,15 @@ describe("RequestGate", () => {
     const y = req("/api/v1/namespaces/ns1/pods", { token: bound.token });
     expect((await status(gate(), y)).code).toBe(0);
     expect(requestUser(y)?.user.extra?.["authentication.kubernetes.io/pod-name"]).toEqual(["p1"]);
+    // Being deleted: valid through the grace period and 60 s after its deadline (deletionTimestamp), then not.
+    put("pods", "ns1", "p1", "pod-uid-1", { metadata: { name: "p1", namespace: "ns1", uid: "pod-uid-1", deletionTimestamp: new Date(Date.now() + 30_000).toISOString() } });
+    expect((await status(gate(), req("/api/v1/namespaces/ns1/pods", { token: bound.token }))).code).toBe(0);
+    put("pods", "ns1", "p1", "pod-uid-1", { metadata: { name: "p1", namespace: "ns1", uid: "pod-uid-1", deletionTimestamp: new Date(Date.now() - 50_000).toISOString() } });
+    expect((await status(gate(), req("/api/v1/namespaces/ns1/pods", { token: bound.token }))).code).toBe(0);
+    put("pods", "ns1", "p1", "pod-uid-1", { metadata: { name: "p1", namespace: "ns1", uid: "pod-uid-1", deletionTimestamp: new Date(Date.now() - 61_000).toISOString() } });
+    expect((await status(gate(), req("/api/v1/namespaces/ns1/pods", { token: bound.token }))).code).toBe(401);
+    objects.delete("pods/ns1/p1"); // gone
+    expect((await status(gate(), req("/api/v1/namespaces/ns1/pods", { token: bound.token }))).code).toBe(401);
     put("pods", "ns1", "p1", "pod-uid-2"); // deleted and recreated: a new uid
     expect((await status(gate(), req("/api/v1/namespaces/ns1/pods", { token: bound.token }))).code).toBe(401);
 

@@ -1,9 +1,18 @@
 /**
  * @module ServiceAccount tokens: ES256 JWTs with upstream's claims, issued by
  * the TokenRequest API (`POST …/serviceaccounts/<name>/token`, which
- * `kubectl create token` calls) and accepted as bearer tokens while the
- * ServiceAccount — and the pod a token is bound to, if any — still exists
- * with the same uid.
+ * `kubectl create token` calls, and the node agent for projected volumes)
+ * and accepted as bearer tokens while the ServiceAccount — and the pod a
+ * token is bound to, if any — still exists with the same uid. As upstream, a
+ * pod being deleted keeps its tokens working through its grace period and
+ * for 60 s after (`deletionTimestamp` is when the grace period ends), so
+ * preStop hooks can still call the API; after that, or once the pod is gone
+ * or recreated under a new uid, the token is rejected (401).
+ *
+ * A node (`system:node:<name>`) may only request tokens bound to a pod that
+ * runs on it, named with its uid (upstream NodeRestriction's
+ * `admitServiceAccount`); the Node authorizer has already checked that such
+ * a pod uses the service account.
  *
  * Claims (kube-apiserver's `serviceaccount/claims.go`): `iss`, `sub` =
  * `system:serviceaccount:<ns>:<name>`, `aud`, `exp`, `iat`, `nbf`, `jti`,
@@ -16,7 +25,8 @@ import type { KubeObject } from "../../api/meta.ts";
 import type { HandlerContext } from "../handlers/context.ts";
 import { decodeBody, readBody } from "../request.ts";
 import { json } from "../respond.ts";
-import { type AuthenticationResult, type Authenticator, Groups } from "./types.ts";
+import { nodeIdentity } from "./node-authorizer.ts";
+import { type AuthenticationResult, type Authenticator, Groups, requestUser } from "./types.ts";
 import { bearerToken } from "./tokens.ts";
 
 export const DEFAULT_ISSUER = "https://kubernetes.default.svc.cluster.local";
@@ -25,6 +35,8 @@ const MIN_EXPIRATION_S = 600;
 const DEFAULT_EXPIRATION_S = 3600;
 /** Upstream caps requested lifetimes at the max token expiration (default 2^32 s); we keep a day's worth of sanity: 1 year. */
 const MAX_EXPIRATION_S = 365 * 86_400;
+/** How long after its deletion deadline a pod's tokens still authenticate (upstream's 60 s). */
+const DELETED_POD_GRACE_MS = 60_000;
 
 /** Reads one object by resource (`serviceaccounts`, `pods`); undefined when it does not exist. */
 export type ObjectLookup = (resource: "serviceaccounts" | "pods", namespace: string, name: string) => Promise<KubeObject | undefined>;
@@ -115,7 +127,9 @@ export class ServiceAccountTokens implements Authenticator {
     const extra: Record<string, string[]> = {};
     if (k.pod) {
       const pod = await this.#o.lookup("pods", k.namespace, k.pod.name);
-      if (!pod || pod.metadata.uid !== k.pod.uid || pod.metadata.deletionTimestamp) throw unauthorized();
+      if (!pod || pod.metadata.uid !== k.pod.uid) throw unauthorized();
+      const deleted = pod.metadata.deletionTimestamp ? Date.parse(pod.metadata.deletionTimestamp) : undefined;
+      if (deleted !== undefined && deleted < this.#now().getTime() - DELETED_POD_GRACE_MS) throw unauthorized();
       extra["authentication.kubernetes.io/pod-name"] = [k.pod.name];
       extra["authentication.kubernetes.io/pod-uid"] = [k.pod.uid];
     }
@@ -150,6 +164,12 @@ export class ServiceAccountTokens implements Authenticator {
     const sa = (await ctx.deps.store.get(ctx.type, ctx.namespace, name)).object;
     let pod: KubeObject | undefined;
     const ref = spec.boundObjectRef;
+    const node = nodeIdentity(requestUser(ctx.req)?.user);
+    const forbid = (why: string) => errors.forbidden({ resource: "serviceaccounts", group: "", name }, why);
+    if (node) {
+      if (!ref || ref.kind !== "Pod" || (ref.apiVersion ?? "v1") !== "v1" || !ref.name) throw forbid("node requested token not bound to a pod");
+      if (!ref.uid) throw forbid("node requested token with a pod binding without a uid");
+    }
     if (ref) {
       if (ref.kind !== "Pod") throw invalid("spec.boundObjectRef.kind", ref.kind, 'supported values: "Pod"');
       const podType = ctx.deps.registry.get("", "v1", "pods")!;
@@ -157,7 +177,9 @@ export class ServiceAccountTokens implements Authenticator {
       if (ref.uid && ref.uid !== pod.metadata.uid) {
         throw new ApiError({ reason: "Conflict", message: `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated` });
       }
-      const spName = (pod as { spec?: { serviceAccountName?: string } }).spec?.serviceAccountName ?? "default";
+      const podSpec = (pod as { spec?: { serviceAccountName?: string; nodeName?: string } }).spec;
+      if (node && podSpec?.nodeName !== node.name) throw forbid("node requested token bound to a pod scheduled on a different node");
+      const spName = podSpec?.serviceAccountName || "default";
       if (spName !== name) throw errors.badRequest(`cannot bind a token for service account "${name}" to pod "${pod.metadata.name}" which runs as service account "${spName}"`);
     }
     const audiences = spec.audiences && spec.audiences.length > 0 ? spec.audiences : this.apiAudiences;

@@ -86,7 +86,7 @@ function pickProtocol(ctx: HandlerContext, what: string, supported: string[]): s
 
 async function dialAgent(agent: AgentEndpoint, path: string, protocol: string): Promise<ClientSocket> {
   try {
-    return await dialWebSocket(`ws://${agent.authority}${path}`, { protocol, headers: agent.headers });
+    return await dialWebSocket(`${agent.wsOrigin}${path}`, { protocol, headers: agent.headers, ...(agent.tls ? { tls: agent.tls } : {}) });
   } catch (e) {
     throw errors.serviceUnavailable(`error dialing the agent of node ${agent.nodeName}: ${(e as Error).message}`);
   }
@@ -210,7 +210,7 @@ function dialPort(agent: AgentEndpoint, path: string, what: { port: number; pod:
     f.set(b, 1);
     return f;
   };
-  dialWebSocket(`ws://${agent.authority}${path}`, { protocol: CHANNEL_PORT_FORWARD_PROTOCOL, headers: agent.headers }).then(
+  dialWebSocket(`${agent.wsOrigin}${path}`, { protocol: CHANNEL_PORT_FORWARD_PROTOCOL, headers: agent.headers, ...(agent.tls ? { tls: agent.tls } : {}) }).then(
     (s) => {
       if (closed) return s.close(1000);
       ws = s;

@@ -10,7 +10,7 @@ import { labelSelectorFromObject } from "../../api/selectors.ts";
 import { nowRfc3339 } from "../../api/time.ts";
 import { decodeBody, mediaType, parseJson, readBody } from "../request.ts";
 import { json } from "../respond.ts";
-import { type AgentAccess, agentEndpoint, readPod } from "./agent-endpoint.ts";
+import { type AgentAccess, agentEndpoint, agentFetch, readPod } from "./agent-endpoint.ts";
 import type { HandlerContext } from "./context.ts";
 import { writeContext } from "./write.ts";
 
@@ -283,10 +283,10 @@ export async function podLogs(ctx: HandlerContext, access: AgentAccess = {}): Pr
     if (v !== null) q.set(k, v);
   }
   const container = ctx.query.get("container") ?? "";
-  const url = `http://${agent.authority}/containerLogs/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${q}`;
+  const path = `/containerLogs/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${q}`;
   let res: Response;
   try {
-    res = await fetch(url, { signal: ctx.req.signal, headers: agent.headers });
+    res = await agentFetch(agent, path, { signal: ctx.req.signal });
   } catch (e) {
     throw new ApiError({ reason: "ServiceUnavailable", message: `cannot reach the agent of node ${agent.nodeName}: ${(e as Error).message}` });
   }

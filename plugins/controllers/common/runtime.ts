@@ -15,6 +15,7 @@ import type { KubeObject } from "../../../core/api/meta.ts";
 import { Controller } from "../../../core/client/controller.ts";
 import type { Client, Informer, InformerFactory, InformerHandlers, Reconciler } from "../../../core/client/types.ts";
 import type { Logger } from "../../../core/log.ts";
+import { serviceAccountIdentity } from "../../../core/plugin/identity.ts";
 import type { ConfigSchema, EventSink, Plugin, PluginContext } from "../../../core/plugin/types.ts";
 import { ControllerEvents } from "./events.ts";
 import { LeaderElector } from "./leader-election.ts";
@@ -54,6 +55,12 @@ export interface ControllerPluginDef<C extends ControllerConfig> {
   provides: string[];
   /** `source.component` of the Events it records. */
   component: string;
+  /**
+   * The ServiceAccount in kube-system it acts as (upstream's controller
+   * names: `system:serviceaccount:kube-system:<sa>`, bound to
+   * `system:controller:<sa>` by the bootstrap policy). Default: `name`.
+   */
+  serviceAccount?: string;
   defaultWorkers: number;
   /** Extra config properties (JSON Schema) beyond leaderElection and workers. */
   configProperties?: Record<string, unknown>;
@@ -155,6 +162,7 @@ export function controllerPlugin<C extends ControllerConfig>(def: ControllerPlug
       provides: def.provides,
       roles: ["server"],
       configSchema: configSchema(def),
+      identity: serviceAccountIdentity("kube-system", def.serviceAccount ?? def.name),
     },
     start(ctx: PluginContext<C>) {
       const config = withDefaults<C>(def, ctx.config);

@@ -48,6 +48,7 @@ export function createEndpointsPlugin(): Plugin<EndpointsControllerConfig> {
     name: NAME,
     description: "Keeps an Endpoints object listing the pods of every Service with a selector.",
     provides: ["controller:endpoints"],
+    serviceAccount: "endpoint-controller",
     component: NAME,
     defaultWorkers: 5,
     configProperties: { ...BATCH_PERIOD_PROPERTY },

@@ -42,6 +42,7 @@ export function createGarbageCollectorPlugin(): Plugin<ControllerConfig> {
     name: NAME,
     description: "Deletes objects whose owners are gone; Foreground and Orphan cascading deletion.",
     provides: ["controller:garbage-collector"],
+    serviceAccount: "generic-garbage-collector",
     component: NAME,
     defaultWorkers: 4,
     async run(term) {

@@ -63,6 +63,7 @@ export function createNodeLifecyclePlugin(): Plugin<NodeLifecycleConfig> {
     name: NAME,
     description: "Marks nodes that stopped heartbeating NotReady, taints them and evicts their pods after their tolerations.",
     provides: ["controller:node-lifecycle"],
+    serviceAccount: "node-controller",
     component: "node-controller",
     defaultWorkers: 4,
     configProperties: {

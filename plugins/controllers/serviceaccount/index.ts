@@ -50,6 +50,7 @@ export function createServiceAccountPlugin(): Plugin<ControllerConfig> {
     name: NAME,
     description: "Creates the default ServiceAccount in every namespace.",
     provides: ["controller:serviceaccount"],
+    serviceAccount: "service-account-controller",
     component: NAME,
     defaultWorkers: 2,
     async run(term) {

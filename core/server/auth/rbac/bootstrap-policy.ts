@@ -10,6 +10,12 @@
  * `admin`, `edit` and `view` are aggregated (their rules come from the
  * ClusterRoles labelled `rbac.authorization.k8s.io/aggregate-to-<name>`:
  * `system:aggregate-to-*`, and `edit` → admin, `view` → edit).
+ *
+ * The identities the built-in plugins act as (`manifest.identity`) get
+ * upstream's roles: `system:kube-scheduler`, `system:node-proxier`, and a
+ * `system:controller:<name>` role bound to ServiceAccount `kube-system/<name>`
+ * per controller (`controller_policy.go`), plus what Skiff's plugins do that
+ * upstream's components do not (see `controllerRoles`).
  */
 import type { KubeObject } from "../../../api/meta.ts";
 import { Groups } from "../types.ts";
@@ -86,6 +92,140 @@ export function nodeRules(): PolicyRule[] {
     rule(["create"], [CORE], ["serviceaccounts/token"]),
   ];
 }
+
+/**
+ * Leader election on the controller's own Lease (`kube-system/<lease>`):
+ * Skiff elects a leader per controller plugin, where kube-controller-manager
+ * elects one for all (with its own identity).
+ */
+function leaderElection(lease: string): PolicyRule[] {
+  return [rule(["create"], [COORDINATION], ["leases"]), rule(["get", "update"], [COORDINATION], ["leases"], [lease])];
+}
+
+/** A controller's ServiceAccount in kube-system (`--use-service-account-credentials`). */
+export const CONTROLLER_NAMESPACE = "kube-system";
+
+interface ControllerRole {
+  /** The ServiceAccount name; the role is `system:controller:<sa>`. */
+  sa: string;
+  rules: PolicyRule[];
+  /** More ServiceAccounts bound to the role (a Skiff plugin doing two upstream controllers' work). */
+  alsoBound?: string[];
+}
+
+/**
+ * Upstream's `system:controller:*` roles (controller_policy.go, 1.32) for the
+ * controllers Skiff ships, each plus its leader-election Lease. Where Skiff's
+ * controller writes with `patch` what upstream's writes with `update`, both
+ * verbs are granted. `event-ttl-controller` and its role are Skiff's
+ * (upstream expires Events with etcd leases).
+ */
+function controllerRoles(): ControllerRole[] {
+  return [
+    {
+      sa: "deployment-controller",
+      rules: [
+        rule(["get", "list", "watch", "update"], [APPS], ["deployments"]),
+        rule(["update"], [APPS], ["deployments/status"]),
+        rule(["update"], [APPS], ["deployments/finalizers"]),
+        rule(["get", "list", "watch", "create", "update", "patch", "delete"], [APPS], ["replicasets"]),
+        rule(["get", "list", "watch", "update"], [CORE], ["pods"]),
+        eventsRule(),
+        ...leaderElection("deployment-controller"),
+      ],
+    },
+    {
+      sa: "endpoint-controller",
+      rules: [
+        rule(READ, [CORE], ["services", "pods"]),
+        rule(["get", "list", "watch", "create", "update", "delete"], [CORE], ["endpoints"]),
+        rule(["create"], [CORE], ["endpoints/restricted"]),
+        eventsRule(),
+        ...leaderElection("endpoints-controller"),
+      ],
+    },
+    {
+      sa: "endpointslice-controller",
+      rules: [
+        rule(READ, [CORE], ["services", "pods", "nodes"]),
+        rule(["update"], [CORE], ["services/finalizers"]),
+        rule(["get", "list", "watch", "create", "update", "delete"], [DISCOVERY], ["endpointslices"]),
+        eventsRule(),
+        ...leaderElection("endpointslice-controller"),
+      ],
+    },
+    {
+      sa: "event-ttl-controller",
+      rules: [rule(["get", "list", "watch", "delete"], [CORE, EVENTS], ["events"]), eventsRule(), ...leaderElection("event-ttl-controller")],
+    },
+    {
+      sa: "generic-garbage-collector",
+      // Lists, watches, selective gets and updates against any resource.
+      rules: [rule(["get", "list", "watch", "patch", "update", "delete"], ["*"], ["*"]), eventsRule(), ...leaderElection("garbage-collector")],
+    },
+    {
+      sa: "namespace-controller",
+      rules: [
+        rule(["get", "list", "watch", "delete"], [CORE], ["namespaces"]),
+        rule(["update"], [CORE], ["namespaces/finalize", "namespaces/status"]),
+        rule(["get", "list", "watch", "delete", "deletecollection"], ["*"], ["*"]),
+        eventsRule(),
+        ...leaderElection("namespace-controller"),
+      ],
+    },
+    {
+      // Upstream's node-controller and taint-eviction-controller: Skiff's node-lifecycle plugin does both.
+      sa: "node-controller",
+      rules: [
+        rule(["get", "list", "watch", "update", "delete", "patch"], [CORE], ["nodes"]),
+        rule(["patch", "update"], [CORE], ["nodes/status"]),
+        rule(["patch", "update"], [CORE], ["pods/status"]),
+        rule(["list", "watch", "get", "delete"], [CORE], ["pods"]),
+        eventsRule(),
+        ...leaderElection("node-lifecycle-controller"),
+      ],
+    },
+    {
+      sa: "replicaset-controller",
+      rules: [
+        rule(["get", "list", "watch", "update"], [APPS], ["replicasets"]),
+        rule(["update"], [APPS], ["replicasets/status"]),
+        rule(["update"], [APPS], ["replicasets/finalizers"]),
+        rule(["list", "watch", "patch", "create", "delete"], [CORE], ["pods"]),
+        eventsRule(),
+        ...leaderElection("replicaset-controller"),
+      ],
+    },
+    {
+      // Skiff's replicaset-controller plugin also runs ReplicationControllers.
+      sa: "replication-controller",
+      alsoBound: ["replicaset-controller"],
+      rules: [
+        rule(["get", "list", "watch", "update"], [CORE], ["replicationcontrollers"]),
+        rule(["update"], [CORE], ["replicationcontrollers/status"]),
+        rule(["update"], [CORE], ["replicationcontrollers/finalizers"]),
+        rule(["list", "watch", "patch", "create", "delete"], [CORE], ["pods"]),
+        eventsRule(),
+      ],
+    },
+    {
+      sa: "resourcequota-controller",
+      // Quota counts anything, so it needs full viewing powers.
+      rules: [rule(["list", "watch"], ["*"], ["*"]), rule(["update"], [CORE], ["resourcequotas/status"]), eventsRule(), ...leaderElection("resourcequota-controller")],
+    },
+    {
+      sa: "root-ca-cert-publisher",
+      rules: [rule(["create", "update"], [CORE], ["configmaps"]), eventsRule(), ...leaderElection("root-ca-cert-publisher")],
+    },
+    {
+      sa: "service-account-controller",
+      rules: [rule(["create"], [CORE], ["serviceaccounts"]), eventsRule(), ...leaderElection("serviceaccount-controller")],
+    },
+  ];
+}
+
+/** The user Skiff's node agent acts as when its runtime simulates many nodes (the fake runtime's `nodes: N`): the node rules, unpartitioned. */
+export const NODE_SIMULATOR_USER = "system:skiff:node-simulator";
 
 function clusterRole(name: string, rules: PolicyRule[], extra: { labels?: Record<string, string>; aggregateFrom?: "admin" | "edit" | "view" } = {}): ClusterRoleObject {
   const role: ClusterRoleObject = {
@@ -224,6 +364,15 @@ export function clusterRoles(): ClusterRoleObject[] {
       rule(READ, [CORE], ["namespaces"]),
     ]),
     clusterRole("system:volume-scheduler", [rule(READ_UPDATE, [CORE], ["persistentvolumes"]), rule(READ_UPDATE, [CORE], ["persistentvolumeclaims"])]),
+    // CoreDNS's own ClusterRole (its deployment manifest), for the dns plugin.
+    clusterRole("system:coredns", [rule(["list", "watch"], [CORE], ["endpoints", "services", "pods", "namespaces"]), rule(["list", "watch"], [DISCOVERY], ["endpointslices"])]),
+    // Skiff's dns plugin also publishes its own Service and EndpointSlice (upstream's addon manager creates them).
+    clusterRole("system:skiff:dns-publisher", [
+      rule(["create"], [CORE], ["namespaces"]),
+      rule(["get", "create"], [CORE], ["services"]),
+      rule(["get", "create", "update", "delete"], [DISCOVERY], ["endpointslices"]),
+    ]),
+    ...controllerRoles().map((c) => clusterRole(`system:controller:${c.sa}`, c.rules)),
   ];
 }
 
@@ -257,5 +406,15 @@ export function clusterRoleBindings(): ClusterRoleBindingObject[] {
     // Deprecated since the node authorizer: kept with no subjects, as upstream.
     binding("system:node", []),
     binding("system:service-account-issuer-discovery", [group(Groups.serviceAccounts)]),
+    binding("system:coredns", [serviceAccount(CONTROLLER_NAMESPACE, "coredns")]),
+    binding("system:skiff:dns-publisher", [serviceAccount(CONTROLLER_NAMESPACE, "coredns")]),
+    // The node agent acting for simulated nodes: the node rules without the Node authorizer's partitioning.
+    binding(NODE_SIMULATOR_USER, [user(NODE_SIMULATOR_USER)], "system:node"),
+    ...controllerRoles().map((c) =>
+      binding(
+        `system:controller:${c.sa}`,
+        [c.sa, ...(c.alsoBound ?? [])].map((sa) => serviceAccount(CONTROLLER_NAMESPACE, sa)),
+      ),
+    ),
   ];
 }
