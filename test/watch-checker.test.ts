@@ -134,63 +134,69 @@ async function watcherLoop(store: SqliteStore, spec: WatcherSpec, segments: Segm
 }
 
 describe("watch checker", () => {
+  // The memory window bounded by count, and by bytes (a few events' JSON): resumes cross its edge either way.
+  const windows = [
+    { label: "", watchWindow: 64 },
+    { label: ", 2 KiB window", watchWindowBytes: 2048 },
+  ];
   for (const driver of DRIVERS) {
-    test(`20 watchers resuming at random through writes and compaction agree with the log (${driver})`, async () => {
-      const f = storeFactory(driver);
-      const store = await f.open({
-        retention: { maxRevisions: 150, intervalMs: 5, batchRevisions: 40 },
-        watchWindow: 64,
-        maxWatchQueue: 200,
-        bookmarkIntervalMs: 10,
-      });
-      const log: Logged[] = [];
-      let finished = false;
-      const specs: WatcherSpec[] = Array.from({ length: 20 }, (_, i) => ({
-        bookmarks: i % 2 === 0,
-        ...(i % 4 === 1 ? { namespace: "a" } : {}),
-        ...(i % 3 === 2 ? { selector: parseLabelSelector(["tier=web", "tier in (db,cache)", "tier!=db,w"][i % 3]!) } : {}),
-      }));
-      const segments = specs.map(() => [] as Segment[]);
-      const watchers = specs.map((s, i) => watcherLoop(store, s, segments[i]!, () => finished));
-      await Promise.all([0, 1, 2, 3].map((id) => writer(store, log, 1500, id)));
-      finished = true;
-      for (const w of open) w.close();
-      await Promise.all(watchers);
-      const compacted = await store.compactedRevision();
-      await store.close();
-      f.cleanup();
+    for (const { label, ...window } of windows)
+      test(`20 watchers resuming at random through writes and compaction agree with the log (${driver}${label})`, async () => {
+        const f = storeFactory(driver);
+        const store = await f.open({
+          retention: { maxRevisions: 150, intervalMs: 5, batchRevisions: 40 },
+          ...window,
+          maxWatchQueue: 200,
+          bookmarkIntervalMs: 10,
+        });
+        const log: Logged[] = [];
+        let finished = false;
+        const specs: WatcherSpec[] = Array.from({ length: 20 }, (_, i) => ({
+          bookmarks: i % 2 === 0,
+          ...(i % 4 === 1 ? { namespace: "a" } : {}),
+          ...(i % 3 === 2 ? { selector: parseLabelSelector(["tier=web", "tier in (db,cache)", "tier!=db,w"][i % 3]!) } : {}),
+        }));
+        const segments = specs.map(() => [] as Segment[]);
+        const watchers = specs.map((s, i) => watcherLoop(store, s, segments[i]!, () => finished));
+        await Promise.all([0, 1, 2, 3].map((id) => writer(store, log, 1500, id)));
+        finished = true;
+        for (const w of open) w.close();
+        await Promise.all(watchers);
+        const compacted = await store.compactedRevision();
+        await store.close();
+        f.cleanup();
 
-      log.sort((a, b) => a.rev - b.rev);
-      // The log itself is gap-free: every revision is one recorded write.
-      expect(log.map((l) => l.rev)).toEqual(Array.from({ length: log.length }, (_, i) => i + 1));
-      expect(compacted).toBeGreaterThan(1000);
-      let checked = 0;
-      let expired = 0;
-      for (const [i, segs] of segments.entries()) {
-        for (const seg of segs) {
-          if (seg.ended === "expired") {
-            expired++;
-            expect(seg.events).toEqual([]);
-            continue;
+        log.sort((a, b) => a.rev - b.rev);
+        // The log itself is gap-free: every revision is one recorded write.
+        expect(log.map((l) => l.rev)).toEqual(Array.from({ length: log.length }, (_, i) => i + 1));
+        expect(compacted).toBeGreaterThan(1000);
+        let checked = 0;
+        let expired = 0;
+        for (const [i, segs] of segments.entries()) {
+          for (const seg of segs) {
+            if (seg.ended === "expired") {
+              expired++;
+              expect(seg.events).toEqual([]);
+              continue;
+            }
+            let last = seg.from;
+            for (const e of seg.events) {
+              if (e.type === "BOOKMARK") expect(e.rev).toBeGreaterThanOrEqual(last);
+              else expect(e.rev).toBeGreaterThan(last); // ordered and unique
+              last = e.rev;
+            }
+            const got = seg.events.filter((e) => e.type !== "BOOKMARK");
+            const want = expectedFor(log, specs[i]!, seg.from, last);
+            expect(got).toEqual(want); // reliable, atomic; bookmarks covered by `last`
+            checked += got.length;
           }
-          let last = seg.from;
-          for (const e of seg.events) {
-            if (e.type === "BOOKMARK") expect(e.rev).toBeGreaterThanOrEqual(last);
-            else expect(e.rev).toBeGreaterThan(last); // ordered and unique
-            last = e.rev;
-          }
-          const got = seg.events.filter((e) => e.type !== "BOOKMARK");
-          const want = expectedFor(log, specs[i]!, seg.from, last);
-          expect(got).toEqual(want); // reliable, atomic; bookmarks covered by `last`
-          checked += got.length;
         }
-      }
-      expect(checked).toBeGreaterThan(1000);
-      const cutoffs = segments.flat().filter((s) => s.ended === "cutoff").length;
-      // Both ways a watch can end badly were exercised, and ended as they should.
-      expect(expired).toBeGreaterThan(0);
-      expect(cutoffs).toBeGreaterThan(0);
-    }, 60_000);
+        expect(checked).toBeGreaterThan(1000);
+        const cutoffs = segments.flat().filter((s) => s.ended === "cutoff").length;
+        // Both ways a watch can end badly were exercised, and ended as they should.
+        expect(expired).toBeGreaterThan(0);
+        expect(cutoffs).toBeGreaterThan(0);
+      }, 60_000);
 
     test(`deletes at the compaction boundary are delivered (${driver})`, async () => {
       const f = storeFactory(driver);

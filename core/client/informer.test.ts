@@ -136,6 +136,61 @@ describe("SharedInformer", () => {
     expect(inf.list("default").map((o) => o.metadata.name).sort()).toEqual(["a", "c"]);
   });
 
+  test("multi-valued indexes: values with one key, with several, shared and dropped, through updates and deletes", async () => {
+    await setup();
+    const tags = (o: KubeObject) => (o.metadata.labels?.tags ?? "").split(".").filter((t) => t !== "");
+    await client.create(CONFIGMAPS, cm("a", { labels: { tags: "x.y.x" } })); // a duplicate value is one entry
+    await client.create(CONFIGMAPS, cm("b", { labels: { tags: "y" } }));
+    const inf = informer(CONFIGMAPS, { namespace: "default" });
+    inf.addIndex("tags", tags);
+    inf.start();
+    await inf.waitForSync();
+    const names = (v: string) => inf.byIndex("tags", v).map((o) => o.metadata.name).sort();
+    expect([names("x"), names("y"), names("z")]).toEqual([["a"], ["a", "b"], []]);
+    // y loses a (down to one key), z gains it, x keeps it.
+    await client.patch(CONFIGMAPS, "a", "merge", { metadata: { labels: { tags: "x.z" } } }, { namespace: "default" });
+    await until(() => names("z").length === 1, 3000, "a re-indexed");
+    expect([names("x"), names("y"), names("z")]).toEqual([["a"], ["b"], ["a"]]);
+    // A change that leaves the values alone keeps the entries.
+    await client.patch(CONFIGMAPS, "a", "merge", { data: { k: "v" } }, { namespace: "default" });
+    await until(() => (inf.get("a", "default") as { data?: Record<string, string> } | undefined)?.data?.k === "v", 3000, "a updated");
+    expect([names("x"), names("y"), names("z")]).toEqual([["a"], ["b"], ["a"]]);
+    // y gains keys again after shrinking to one.
+    await client.create(CONFIGMAPS, cm("c", { labels: { tags: "y.z" } }));
+    await until(() => names("y").length === 2, 3000, "c indexed");
+    expect([names("y"), names("z")]).toEqual([["b", "c"], ["a", "c"]]);
+    await client.delete(CONFIGMAPS, "b", { namespace: "default" });
+    await client.delete(CONFIGMAPS, "a", { namespace: "default" });
+    await until(() => names("x").length === 0, 3000, "deletes unindexed");
+    expect([names("x"), names("y"), names("z")]).toEqual([[], ["c"], ["c"]]);
+    // A value down to one key takes a second again.
+    await client.create(CONFIGMAPS, cm("d", { labels: { tags: "y" } }));
+    await until(() => names("y").length === 2, 3000, "d indexed");
+    expect(names("y")).toEqual(["c", "d"]);
+  });
+
+  test("an index function that throws is logged and leaves the object out of that index only", async () => {
+    await setup();
+    await client.create(CONFIGMAPS, cm("ok", { labels: { app: "web" } }));
+    await client.create(CONFIGMAPS, cm("bad", { labels: { app: "boom" } }));
+    const inf = informer(CONFIGMAPS, { namespace: "default" });
+    inf.addIndex("app", (o) => {
+      if (o.metadata.labels?.app === "boom") throw new Error("boom");
+      return [o.metadata.labels?.app ?? ""];
+    });
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.byIndex("app", "web").map((o) => o.metadata.name)).toEqual(["ok"]);
+    expect(inf.byIndex("app", "boom")).toEqual([]);
+    expect(inf.list("default").map((o) => o.metadata.name).sort()).toEqual(["bad", "ok"]);
+    // Its update out of the throwing state indexes it; its delete unindexes it.
+    await client.patch(CONFIGMAPS, "bad", "merge", { metadata: { labels: { app: "web" } } }, { namespace: "default" });
+    await until(() => inf.byIndex("app", "web").length === 2, 3000, "bad indexed");
+    await client.delete(CONFIGMAPS, "bad", { namespace: "default" });
+    await until(() => inf.byIndex("app", "web").length === 1, 3000, "bad unindexed");
+    expect(inf.byIndex("app", "web").map((o) => o.metadata.name)).toEqual(["ok"]);
+  });
+
   test("410 Expired relists and emits the differences: deletes for objects gone", async () => {
     await setup();
     await client.create(CONFIGMAPS, cm("stays"));
@@ -327,6 +382,46 @@ describe("SharedInformerFactory", () => {
       await f.stop();
       expect(all.stopped && sel.stopped && nodes.stopped).toBe(true);
       await expect(f.informer({ group: "", version: "v1", resource: "secrets" }).waitForSync()).rejects.toThrow("stopped");
+    } finally {
+      await kernel.stop();
+    }
+  });
+
+  test("a transform keeps only what it returns, from the list and the watch; each transform has its own informer", async () => {
+    const kernel = await createKernel({ memory: true });
+    try {
+      const client = inProcessClient(kernel.api.app.fetch);
+      await client.create(CONFIGMAPS, cm("a", { labels: { app: "x" }, data: { big: "x".repeat(1000) } }));
+      const f = new SharedInformerFactory(client, { log: pino({ level: "silent" }) });
+      const seen: string[] = [];
+      const transform = {
+        name: "labels-only",
+        fn: (o: KubeObject): KubeObject => {
+          seen.push(o.metadata.name!);
+          const { name, namespace, uid, resourceVersion, labels } = o.metadata;
+          return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name, namespace, uid, resourceVersion, ...(labels ? { labels } : {}) } };
+        },
+      };
+      const slim = f.informer(CONFIGMAPS, { transform });
+      expect(f.informer(CONFIGMAPS, { transform })).toBe(slim);
+      const whole = f.informer(CONFIGMAPS);
+      expect(whole).not.toBe(slim);
+      const deleted: KubeObject[] = [];
+      slim.on({ delete: (o) => deleted.push(o) });
+      f.start();
+      await f.waitForSync();
+      expect(slim.get("a", "default")).toEqual({ apiVersion: "v1", kind: "ConfigMap", metadata: expect.objectContaining({ name: "a", labels: { app: "x" } }) });
+      expect((whole.get("a", "default") as { data?: Record<string, string> }).data?.big).toHaveLength(1000);
+      await client.create(CONFIGMAPS, cm("b", { data: { k: "v" } }));
+      await client.patch(CONFIGMAPS, "a", "merge", { metadata: { labels: { app: "y" } } }, { namespace: "default" });
+      await until(() => slim.get("a", "default")?.metadata.labels?.app === "y" && slim.get("b", "default") !== undefined, 3000, "watched changes");
+      expect("data" in slim.get("b", "default")!).toBe(false);
+      expect(slim.byIndex(NAMESPACE_INDEX, "default").length).toBe(2);
+      await client.delete(CONFIGMAPS, "b", { namespace: "default" });
+      await until(() => deleted.length === 1, 3000, "delete");
+      expect("data" in deleted[0]!).toBe(false);
+      expect(seen).toEqual(["a", "b", "a", "b"]); // list a; watch: add b, update a, delete b
+      await f.stop();
     } finally {
       await kernel.stop();
     }

@@ -7,7 +7,7 @@ import type { KubeObject } from "../api/meta.ts";
 import { type InformerOptions, type InformerSelection, SharedInformer } from "./shared-informer.ts";
 import type { Client, InformerFactory, ResourceRef } from "./types.ts";
 
-export { NAMESPACE_INDEX, type InformerOptions, type InformerSelection, SharedInformer } from "./shared-informer.ts";
+export { NAMESPACE_INDEX, type InformerOptions, type InformerSelection, type InformerTransform, SharedInformer } from "./shared-informer.ts";
 
 /** Options every informer of a factory gets (selection comes per informer). */
 export type InformerFactoryOptions = Omit<InformerOptions, keyof InformerSelection>;
@@ -29,7 +29,7 @@ export class SharedInformerFactory implements InformerFactory {
    * same instance and therefore the same cached objects.
    */
   informer<T extends KubeObject = KubeObject>(ref: ResourceRef, sel: InformerSelection = {}): SharedInformer<T> {
-    const key = [ref.group, ref.version, ref.resource, sel.namespace ?? "", sel.labelSelector ?? "", sel.fieldSelector ?? ""].join("|");
+    const key = [ref.group, ref.version, ref.resource, sel.namespace ?? "", sel.labelSelector ?? "", sel.fieldSelector ?? "", sel.transform?.name ?? ""].join("|");
     let inf = this.#informers.get(key);
     if (!inf) {
       inf = new SharedInformer<KubeObject>(this.#client, ref, { ...this.#opts, ...sel });

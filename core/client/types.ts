@@ -168,7 +168,9 @@ export interface Informer<T extends KubeObject = KubeObject> {
   /** Registers handlers; objects already cached are replayed to `add`. Returns a function that removes them. */
   on(handlers: InformerHandlers<T>): () => void;
   /**
-   * Adds an index: `fn` returns the index values of an object. A name used
+   * Adds an index: `fn` returns the index values of an object, and must be a
+   * pure function of it (the informer calls it again on the cached object to
+   * unindex it, rather than remembering the values per object). A name used
    * twice is an error; plugins get informers whose index names are their own
    * (and where adding an index again after a restart keeps the first).
    */
@@ -188,10 +190,10 @@ export interface Informer<T extends KubeObject = KubeObject> {
 }
 
 export interface InformerFactory {
-  /** One shared informer per (ref, namespace, selectors); starts it when the factory is running. */
+  /** One shared informer per (ref, namespace, selectors, transform name); starts it when the factory is running. */
   informer<T extends KubeObject = KubeObject>(
     ref: ResourceRef,
-    opts?: { namespace?: string; labelSelector?: string; fieldSelector?: string },
+    opts?: { namespace?: string; labelSelector?: string; fieldSelector?: string; transform?: { name: string; fn: (obj: KubeObject) => KubeObject } },
   ): Informer<T>;
   start(): void;
   waitForSync(): Promise<void>;

@@ -104,6 +104,40 @@ describe("RateLimitingQueue", () => {
     q.shutDown();
   });
 
+  test("many delayed keys come out once each, in due order, from one timer's wake-ups", async () => {
+    const q = new RateLimitingQueue(noBucket);
+    // 200 keys at 1–60 ms in a scrambled order; every third is re-added later (ignored), every fifth earlier (wins).
+    const due = new Map<string, number>(); // when each key is due (performance.now() ms)
+    for (let i = 0; i < 200; i++) {
+      const key = `k${i}`;
+      const ms = 1 + ((i * 37) % 60);
+      const now = performance.now();
+      q.addAfter(key, ms);
+      due.set(key, now + ms);
+      if (i % 3 === 0) q.addAfter(key, ms + 100);
+      if (i % 5 === 0) {
+        const earlier = Math.max(1, ms - 30);
+        const at = performance.now();
+        q.addAfter(key, earlier);
+        due.set(key, Math.min(due.get(key)!, at + earlier));
+      }
+    }
+    const got: { key: string; at: number }[] = [];
+    while (got.length < 200) {
+      const key = (await q.get())!;
+      got.push({ key, at: performance.now() });
+      q.done(key);
+    }
+    expect(new Set(got.map((g) => g.key)).size).toBe(200);
+    for (const g of got) expect(g.at).toBeGreaterThanOrEqual(due.get(g.key)! - 1.5);
+    // Handed out in due order (within the timer's 1 ms of slack).
+    for (let i = 1; i < got.length; i++) expect(due.get(got[i]!.key)!).toBeGreaterThanOrEqual(due.get(got[i - 1]!.key)! - 1.5);
+    // Nothing comes out twice, even where a later addAfter was ignored.
+    await new Promise((r) => setTimeout(r, 170));
+    expect(q.length).toBe(0);
+    q.shutDown();
+  });
+
   test("addRateLimited backs off exponentially per key until forget", async () => {
     const q = new RateLimitingQueue({ baseDelayMs: 20, maxDelayMs: 80, bucket: false });
     const delays: number[] = [];

@@ -19,8 +19,18 @@ export class RateLimitingQueue<K = string> implements WorkQueue<K> {
   #head = 0;
   readonly #dirty = new Set<K>();
   readonly #processing = new Set<K>();
-  /** Keys waiting for `addAfter`, with when they are due. */
-  readonly #waiting = new Map<K, { at: number; timer: ReturnType<typeof setTimeout> }>();
+  /** Keys waiting for `addAfter`, with when they are due (`performance.now()` ms). */
+  readonly #waiting = new Map<K, number>();
+  /**
+   * The same keys by due time, earliest first (a binary heap), with one timer
+   * for the earliest: a controller that requeues every object (an Event's TTL,
+   * a resync) holds 10,000 keys here, and a timer each cost ~10x the entry.
+   * An entry whose key was since re-added earlier, or handed out, is stale and
+   * skipped when it comes up.
+   */
+  #due: { at: number; key: K }[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
   #getters: ((key: K | undefined) => void)[] = [];
   #shuttingDown = false;
   readonly #limiter: RateLimiter<K>;
@@ -46,15 +56,39 @@ export class RateLimitingQueue<K = string> implements WorkQueue<K> {
     }
     const at = performance.now() + ms;
     const prev = this.#waiting.get(key);
-    if (prev) {
-      if (prev.at <= at) return;
-      clearTimeout(prev.timer);
-    }
-    const timer = setTimeout(() => {
+    if (prev !== undefined && prev <= at) return;
+    this.#waiting.set(key, at);
+    heapPush(this.#due, { at, key });
+    this.#arm();
+  }
+
+  /** Points the one timer at the earliest live entry (dropping stale ones on top). */
+  #arm(): void {
+    const due = this.#due;
+    while (due.length > 0 && this.#waiting.get(due[0]!.key) !== due[0]!.at) heapPop(due);
+    const next = due.length > 0 ? due[0]!.at : Infinity;
+    if (this.#timer !== undefined && this.#timerAt <= next) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = next;
+    if (next === Infinity) return;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, next - performance.now()));
+  }
+
+  /** Queues every key that is due, then re-arms for the next. */
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const due = this.#due;
+    // Timers may fire a fraction of a millisecond before performance.now() reaches `at`.
+    const now = performance.now() + 1;
+    while (due.length > 0 && due[0]!.at <= now) {
+      const { at, key } = heapPop(due)!;
+      if (this.#waiting.get(key) !== at) continue;
       this.#waiting.delete(key);
       this.add(key);
-    }, ms);
-    this.#waiting.set(key, { at, timer });
+    }
+    this.#arm();
   }
 
   /** Adds the key after its rate limiter's delay (per-key exponential backoff, overall bucket). */
@@ -105,8 +139,11 @@ export class RateLimitingQueue<K = string> implements WorkQueue<K> {
   shutDown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
-    for (const w of this.#waiting.values()) clearTimeout(w.timer);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
     this.#waiting.clear();
+    this.#due = [];
     if (this.length === 0) for (const g of this.#getters.splice(0)) g(undefined);
   }
 
@@ -128,4 +165,36 @@ export class RateLimitingQueue<K = string> implements WorkQueue<K> {
     if (this.#shuttingDown && this.length === 0) for (const g of this.#getters.splice(0)) g(undefined);
     return key;
   }
+}
+
+/** Adds `e` to a min-heap ordered by `at`. */
+function heapPush<E extends { at: number }>(h: E[], e: E): void {
+  let i = h.length;
+  h.push(e);
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (h[parent]!.at <= e.at) break;
+    h[i] = h[parent]!;
+    i = parent;
+  }
+  h[i] = e;
+}
+
+/** Removes and returns the entry with the smallest `at`. */
+function heapPop<E extends { at: number }>(h: E[]): E | undefined {
+  const top = h[0];
+  const last = h.pop();
+  if (h.length === 0 || last === undefined) return top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= h.length) break;
+    const r = l + 1;
+    const c = r < h.length && h[r]!.at < h[l]!.at ? r : l;
+    if (h[c]!.at >= last.at) break;
+    h[i] = h[c]!;
+    i = c;
+  }
+  h[i] = last;
+  return top;
 }

@@ -224,16 +224,29 @@ export class Watcher implements Watch {
 }
 
 export interface HubOptions {
-  /** Events kept in memory for resumes. */
+  /** Most events kept in memory for resumes. */
   windowSize: number;
+  /**
+   * Most bytes of event JSON (plus a fixed allowance per event) kept in the
+   * window; the oldest events leave first. Default unbounded. A window of
+   * 10,000 pods is ~40 MB of JSON held for the rare resume that reaches back
+   * that far; a resume older than the window reads the log instead.
+   */
+  windowBytes?: number;
 }
+
+/** What an event costs in the window beyond its JSON: the event, its parsed `sel`, the slot. */
+const EVENT_OVERHEAD_BYTES = 256;
 
 /** Fans committed events out to live watchers, grouped by resource. */
 export class WatchHub {
   readonly #byResource = new Map<string, Set<Watcher>>();
-  #ring: ChangeEvent[];
+  #ring: (ChangeEvent | undefined)[];
   #head = 0; // index of the oldest event
   #size = 0;
+  /** What the events in the window weigh (`raw.length` plus the overhead each). */
+  #bytes = 0;
+  readonly #maxBytes: number;
   /** The last published revision. */
   published: number;
 
@@ -243,6 +256,20 @@ export class WatchHub {
   ) {
     this.published = startRevision;
     this.#ring = new Array(opts.windowSize);
+    this.#maxBytes = opts.windowBytes ?? Infinity;
+  }
+
+  /** Events in the memory window, and their weight in bytes (for tests and metrics). */
+  get window(): { events: number; bytes: number } {
+    return { events: this.#size, bytes: this.#bytes };
+  }
+
+  #evictOldest(): void {
+    const ev = this.#ring[this.#head]!;
+    this.#ring[this.#head] = undefined;
+    this.#bytes -= ev.raw.length + EVENT_OVERHEAD_BYTES;
+    this.#head = (this.#head + 1) % this.opts.windowSize;
+    this.#size--;
   }
 
   /** Publishes one committed batch, in revision order. */
@@ -255,13 +282,16 @@ export class WatchHub {
       // versions' objects would hold ~10x their JSON in memory for the rare
       // resume; a resumed watch parses again.
       const ev: ChangeEvent = e.parsed === undefined ? e : { ...e, parsed: undefined };
-      if (this.#size < cap) {
-        this.#ring[(this.#head + this.#size) % cap] = ev;
-        this.#size++;
-      } else {
-        this.#ring[this.#head] = ev;
-        this.#head = (this.#head + 1) % cap;
+      const weight = ev.raw.length + EVENT_OVERHEAD_BYTES;
+      if (cap === 0 || weight > this.#maxBytes) {
+        // Cannot be kept: the window would no longer be contiguous, so empty it.
+        while (this.#size > 0) this.#evictOldest();
+        continue;
       }
+      while (this.#size > 0 && (this.#size >= cap || this.#bytes + weight > this.#maxBytes)) this.#evictOldest();
+      this.#ring[(this.#head + this.#size) % cap] = ev;
+      this.#size++;
+      this.#bytes += weight;
     }
     this.published = events[events.length - 1]!.revision;
     const touched = new Set<Watcher>();

@@ -59,14 +59,26 @@ interface SandboxRecord {
   status: PodSandboxStatus;
 }
 
+/**
+ * One container. It keeps only what the runtime still needs after
+ * `createContainer` — the environment (as `env` prints it) and the log path —
+ * not the whole config: a density run holds 10,000 of these.
+ */
 interface ContainerRecord {
   status: ContainerStatus;
-  config: ContainerConfig;
+  /** `NAME=value\n` per variable, in order (shared between containers with the same environment). */
+  envText: string;
+  logPath: string;
   behavior: FakeBehavior;
+  /** What the container writes to stdout when it starts (behavior `stdout` and `echoEnv`), when anything. */
+  startOutput?: string[];
   timer?: ReturnType<typeof setTimeout>;
-  /** Resolvers waiting for the container to exit. */
-  waiters: (() => void)[];
+  /** Resolvers waiting for the container to exit (absent while none wait). */
+  waiters?: (() => void)[];
 }
+
+/** The behavior of a container without a behavior annotation (shared, never changed). */
+const DEFAULT_BEHAVIOR: FakeBehavior = Object.freeze({});
 
 /**
  * Everything the fake runtime holds. Give a second FakeRuntime the same world
@@ -80,6 +92,17 @@ export class FakeWorld {
   readonly listeners = new Set<(e: ContainerEvent) => void>();
   nextId = 1;
   nextIp = 2;
+  /** One copy of each repeated string the records hold (image refs, environments); bounded. */
+  readonly #shared = new Map<string, string>();
+
+  /** `s`, or the equal string already held: 10,000 containers of one image share one copy. */
+  share(s: string): string {
+    const have = this.#shared.get(s);
+    if (have !== undefined) return have;
+    if (this.#shared.size >= 4096) this.#shared.clear();
+    this.#shared.set(s, s);
+    return s;
+  }
 
   id(prefix: string): string {
     return `${prefix}${(this.nextId++).toString(16).padStart(12, "0")}`;
@@ -181,8 +204,9 @@ export class FakeRuntime implements RuntimeAdapter {
         state: "ready",
         createdAt: Date.now(),
         ...(ip ? { ip, ips: [ip] } : {}),
-        labels: { ...config.labels },
-        annotations: { ...config.annotations },
+        // The config's own maps: the agent builds them for this call and never changes them.
+        labels: config.labels,
+        annotations: config.annotations,
       },
     });
     this.world.bySandbox.set(id, new Set());
@@ -221,9 +245,10 @@ export class FakeRuntime implements RuntimeAdapter {
     const id = this.world.id("fc");
     const now = Date.now();
     this.world.containers.set(id, {
-      config,
+      envText: this.world.share(config.env.map((e) => `${e.name}=${e.value}\n`).join("")),
+      logPath: config.logPath,
       behavior,
-      waiters: [],
+      ...startOutputOf(behavior, config.env),
       status: {
         id,
         podSandboxId: sandboxId,
@@ -231,11 +256,12 @@ export class FakeRuntime implements RuntimeAdapter {
         attempt: config.attempt,
         state: "created",
         createdAt: now,
-        image: config.image,
-        imageRef: imageRef(config.image),
+        image: this.world.share(config.image),
+        imageRef: this.world.share(imageRef(config.image)),
         logPath: config.logPath,
-        labels: { ...config.labels },
-        annotations: { ...config.annotations },
+        // The config's own maps: the agent builds them for this call and never changes them.
+        labels: config.labels,
+        annotations: config.annotations,
       },
     });
     this.world.bySandbox.get(sandboxId)!.add(id);
@@ -257,9 +283,7 @@ export class FakeRuntime implements RuntimeAdapter {
     c.status.state = "running";
     c.status.startedAt = now;
     this.world.emit({ type: "started", containerId: id, podSandboxId: c.status.podSandboxId, at: now });
-    const env = new Map(c.config.env.map((e) => [e.name, e.value]));
-    const out = [...(b.stdout ?? []), ...(b.echoEnv ?? []).map((n) => `${n}=${env.get(n) ?? ""}`)];
-    if (out.length > 0) this.#log(c, "stdout", out);
+    if (c.startOutput) this.#log(c, "stdout", c.startOutput);
     if (b.stderr && b.stderr.length > 0) this.#log(c, "stderr", b.stderr);
     if (b.exitCode !== undefined || b.runMs !== undefined) {
       const code = b.exitCode ?? 0;
@@ -276,7 +300,7 @@ export class FakeRuntime implements RuntimeAdapter {
       this.#exit(c, 0, "Error", "stopped before it started");
       return;
     }
-    const exited = new Promise<void>((r) => c.waiters.push(r));
+    const exited = new Promise<void>((r) => (c.waiters ??= []).push(r));
     if (timeoutSeconds <= 0) {
       this.#exit(c, 137);
     } else if (!c.behavior.ignoreSigterm) {
@@ -337,7 +361,7 @@ export class FakeRuntime implements RuntimeAdapter {
         await write(`${args.join(" ")}\n`);
         return 0;
       case "env":
-        await write(c.config.env.map((e) => `${e.name}=${e.value}\n`).join(""));
+        await write(c.envText);
         return 0;
       case "cat":
         if (opts.stdin) {
@@ -420,16 +444,17 @@ export class FakeRuntime implements RuntimeAdapter {
     c.status.finishedAt = now;
     c.status.reason = reason ?? (code === 0 ? "Completed" : "Error");
     if (message !== undefined) c.status.message = message;
-    const waiters = c.waiters.splice(0);
+    const waiters = c.waiters ?? [];
+    c.waiters = undefined;
     for (const w of waiters) w();
     this.world.emit({ type: "stopped", containerId: c.status.id, podSandboxId: c.status.podSandboxId, at: now });
   }
 
   #log(c: ContainerRecord, stream: LogStream, lines: string[]): void {
-    if (!this.#writeLogs || !c.config.logPath) return;
+    if (!this.#writeLogs || !c.logPath) return;
     try {
-      mkdirSync(dirname(c.config.logPath), { recursive: true });
-      appendFileSync(c.config.logPath, formatCriRecords(Date.now(), stream, lines.map((l) => `${l}\n`).join("")));
+      mkdirSync(dirname(c.logPath), { recursive: true });
+      appendFileSync(c.logPath, formatCriRecords(Date.now(), stream, lines.map((l) => `${l}\n`).join("")));
     } catch {
       /* logs are best effort */
     }
@@ -438,6 +463,14 @@ export class FakeRuntime implements RuntimeAdapter {
 
 function imageRef(image: string): string {
   return `fake://${image}`;
+}
+
+/** The behavior's `stdout` lines, then `NAME=value` of each `echoEnv` variable (the last definition wins). */
+function startOutputOf(b: FakeBehavior, env: ContainerConfig["env"]): { startOutput?: string[] } {
+  if (!b.stdout?.length && !b.echoEnv?.length) return {};
+  const values = new Map(env.map((e) => [e.name, e.value]));
+  const out = [...(b.stdout ?? []), ...(b.echoEnv ?? []).map((n) => `${n}=${values.get(n) ?? ""}`)];
+  return out.length > 0 ? { startOutput: out } : {};
 }
 
 /** A copy the caller may keep (the record itself changes later); labels and annotations never change, so they are shared. */
@@ -455,7 +488,7 @@ export function behaviorOf(config: ContainerConfig, sandbox: Pick<PodSandboxConf
     config.annotations[BEHAVIOR_ANNOTATION] ??
     sandbox.annotations[`${BEHAVIOR_ANNOTATION}.${config.name}`] ??
     sandbox.annotations[BEHAVIOR_ANNOTATION];
-  if (raw === undefined) return {};
+  if (raw === undefined) return DEFAULT_BEHAVIOR;
   try {
     const v = JSON.parse(raw) as unknown;
     return v && typeof v === "object" && !Array.isArray(v) ? (v as FakeBehavior) : {};

@@ -3,7 +3,7 @@ import type { Client } from "../../../core/client/types.ts";
 import { isApiError } from "../../../core/api/errors.ts";
 import { EVENTS, rfc3339 } from "../common/refs.ts";
 import { startCluster, type TestCluster, until } from "../common/testing.ts";
-import { createEventTtlPlugin, EventTtlReconciler, lastOccurrence } from "./index.ts";
+import { createEventTtlPlugin, EVENT_TTL_VIEW, EventTtlReconciler, lastOccurrence } from "./index.ts";
 
 let c: TestCluster;
 beforeAll(async () => {
@@ -34,7 +34,14 @@ test.each([
   ["series.lastObservedTime", { series: { lastObservedTime: "2026-01-01T00:00:20.000000Z" }, eventTime: "2026-01-01T00:00:00.000000Z" }, Date.parse("2026-01-01T00:00:20Z")],
   ["creationTimestamp only", {}, Date.parse("2026-01-01T00:00:05Z")],
 ])("last occurrence from %s", (_l, fields, want) => {
-  expect(lastOccurrence({ metadata: { creationTimestamp: "2026-01-01T00:00:05Z" }, ...fields })).toBe(want);
+  const e = { metadata: { name: "e", namespace: "default", uid: "u", resourceVersion: "7", creationTimestamp: "2026-01-01T00:00:05Z" }, ...fields };
+  expect(lastOccurrence(e)).toBe(want);
+  // The cached view keeps what the controller reads, and nothing of the message or the involved object.
+  const full = { ...event("e", 0), ...e };
+  const view = EVENT_TTL_VIEW.fn(full);
+  expect(lastOccurrence(view)).toBe(want);
+  expect(view.metadata).toEqual({ name: "e", namespace: "default", uid: "u", resourceVersion: "7", creationTimestamp: "2026-01-01T00:00:05Z" });
+  expect(Object.keys(view).filter((k) => ["message", "involvedObject", "reason", "count"].includes(k))).toEqual([]);
 });
 
 test("an Event is deleted once its TTL has passed since it last occurred", async () => {

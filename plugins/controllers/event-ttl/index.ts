@@ -12,6 +12,7 @@ import { isApiError } from "../../../core/api/errors.ts";
 import type { KubeObject } from "../../../core/api/meta.ts";
 import { splitKey } from "../../../core/client/keys.ts";
 import { keyOf } from "../../../core/client/keys.ts";
+import type { InformerTransform } from "../../../core/client/informer.ts";
 import type { Client, Informer, Reconciler, ReconcileResult } from "../../../core/client/types.ts";
 import type { Plugin } from "../../../core/plugin/types.ts";
 import { EVENTS, timeOf } from "../common/refs.ts";
@@ -32,6 +33,36 @@ export function lastOccurrence(e: Event): number {
   const valid = times.filter((t) => !Number.isNaN(t));
   return valid.length > 0 ? Math.max(...valid) : 0;
 }
+
+/**
+ * What the controller's cache keeps of an Event: its identity and the times
+ * `lastOccurrence` reads. A busy cluster has tens of thousands of Events; held
+ * whole (messages, involved objects, sources) they were the largest cache of
+ * a 10,000-pod all-in-one after the pods themselves.
+ */
+export const EVENT_TTL_VIEW: InformerTransform = {
+  name: "event-ttl/times",
+  fn: (o) => {
+    const e = o as Event;
+    const m = e.metadata;
+    const view: Event = {
+      apiVersion: e.apiVersion,
+      kind: e.kind,
+      metadata: {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resourceVersion: m.resourceVersion,
+        ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
+      },
+    };
+    if (e.lastTimestamp) view.lastTimestamp = e.lastTimestamp;
+    if (e.eventTime) view.eventTime = e.eventTime;
+    if (e.firstTimestamp) view.firstTimestamp = e.firstTimestamp;
+    if (e.series?.lastObservedTime) view.series = { lastObservedTime: e.series.lastObservedTime };
+    return view;
+  },
+};
 
 export class EventTtlReconciler implements Reconciler {
   readonly name = "event-ttl";
@@ -66,7 +97,7 @@ export function createEventTtlPlugin(): Plugin<EventTtlConfig> {
     defaultWorkers: 2,
     configProperties: { ttlSeconds: { type: "number", exclusiveMinimum: 0, default: DEFAULT_TTL_SECONDS } },
     async run(term) {
-      const events = term.informers.informer<Event>(EVENTS);
+      const events = term.informers.informer<Event>(EVENTS, { transform: EVENT_TTL_VIEW });
       await term.waitForSync(events as Informer<never>);
       if (term.signal.aborted) return;
       const queue = term.controller(new EventTtlReconciler(term.client, events, (term.config.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000));
