@@ -9,10 +9,13 @@
  * everything else the store does to it. Here the `fieldsV1` trees (objects of
  * objects, nothing else) are written by hand with cached quoted keys, and the
  * rest still goes through `JSON.stringify` in pieces that stay on its fast
- * path. Anything unexpected (a non-plain object, a value that is not an
- * object in `fieldsV1`, a `__proto__` or `toJSON` member) falls back to
- * `JSON.stringify` of the whole object, so the output is always identical.
+ * path; a tree still known by its text (`api/fields-v1-text.ts`, the create
+ * path) is written as that text. Anything unexpected (a non-plain object, a
+ * value that is not an object in `fieldsV1`, a `__proto__` or `toJSON`
+ * member) falls back to `JSON.stringify` of the whole object, so the output
+ * is always identical.
  */
+import { pendingFieldsV1Text } from "../api/fields-v1-text.ts";
 import type { KubeObject } from "../api/meta.ts";
 
 type Plain = Record<string, unknown>;
@@ -32,8 +35,14 @@ function withManagedFields(o: Plain): string | undefined {
   for (let i = 0; i < managed.length; i++) {
     const entry: unknown = managed[i];
     if (!isPlain(entry)) return undefined;
-    const fields = entry.fieldsV1;
-    const text = fields === undefined ? JSON.stringify(entry) : spliced(entry, "fieldsV1", fieldsV1Text(fields));
+    // A tree still known by its text (api/fields-v1-text.ts) is written as that text, unread.
+    const known = pendingFieldsV1Text(entry);
+    const text =
+      known !== undefined
+        ? spliced(entry, "fieldsV1", known)
+        : entry.fieldsV1 === undefined
+          ? JSON.stringify(entry)
+          : spliced(entry, "fieldsV1", fieldsV1Text(entry.fieldsV1));
     if (text === undefined) return undefined;
     list += (i > 0 ? "," : "") + text;
   }

@@ -58,6 +58,12 @@ interface Node {
 interface Child {
   schema: Schema;
   quantity: boolean;
+  /** `quantity`, or a quantity may occur below (mayHoldQuantities), resolved on first use. */
+  relevant?: boolean;
+}
+
+function relevant(c: Child): boolean {
+  return (c.relevant ??= c.quantity || mayHoldQuantities(c.schema));
 }
 
 const nodes = new WeakMap<Schema, Node>();
@@ -169,7 +175,7 @@ export function canonicalizeQuantities(schema: Schema, value: unknown, path = ""
   const visit = (s: Schema, v: unknown, at: Path | undefined): void => {
     if (Array.isArray(v)) {
       const item = nodeOf(s).items;
-      if (!item || (!item.quantity && !mayHoldQuantities(item.schema))) return;
+      if (!item || !relevant(item)) return;
       for (let i = 0; i < v.length; i++) {
         if (!(i in v)) continue; // a hole, which forEach skipped
         if (item.quantity) v[i] = fix(v[i], at, i, false);
@@ -183,8 +189,7 @@ export function canonicalizeQuantities(schema: Schema, value: unknown, path = ""
     for (const k of Object.keys(o)) {
       // Names of Object.prototype members take the uncached lookup (s.properties?.[k] finds them there).
       const c = n.props.get(k) ?? (k in Object.prototype ? wrap(childSchema(s, k)) : n.additional);
-      if (!c) continue;
-      if (!c.quantity && !mayHoldQuantities(c.schema)) continue;
+      if (!c || !relevant(c)) continue;
       if (c.quantity) o[k] = fix(o[k], at, k, n.mapLike);
       else visit(c.schema, o[k], { parent: at, key: k, mapValue: n.mapLike });
     }

@@ -25,6 +25,25 @@ export const RESTART_POLICIES = ["Always", "OnFailure", "Never"];
 const DNS_POLICIES = ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
 const TOLERATION_OPERATORS = ["Equal", "Exists"];
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+/** Each volume source's position in VOLUME_SOURCE_FIELDS (the order its errors are reported in). */
+const VOLUME_SOURCE_RANK = new Map<string, number>(VOLUME_SOURCE_FIELDS.map((f, i) => [f, i]));
+const REQUIRED_SOURCE_FIELDS: [string, string][] = [
+  ["hostPath", "path"],
+  ["persistentVolumeClaim", "claimName"],
+  ["nfs", "server"],
+  ["nfs", "path"],
+  ["csi", "driver"],
+];
+const HOST_PATH_TYPES = ["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"];
+const MODE_SOURCES = ["secret", "configMap", "downwardAPI", "projected"];
+
+/** The volume sources `v` sets, in VOLUME_SOURCE_FIELDS order (a volume has a handful of keys; the list has dozens). */
+function volumeSources(v: JsonObject): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(v)) if (VOLUME_SOURCE_RANK.has(k) && !isNil(v[k])) out.push(k);
+  if (out.length > 1) out.sort((a, b) => (VOLUME_SOURCE_RANK.get(a) as number) - (VOLUME_SOURCE_RANK.get(b) as number));
+  return out;
+}
 
 function validateVolumes(spec: JsonObject, path: string): { causes: StatusCause[]; names: Set<string> } {
   const causes: StatusCause[] = [];
@@ -39,27 +58,19 @@ function validateVolumes(spec: JsonObject, path: string): { causes: StatusCause[
       if (names.has(name)) causes.push(fieldDuplicate(child(vp, "name"), name));
       names.add(name);
     }
-    const sources = VOLUME_SOURCE_FIELDS.filter((k) => !isNil(v[k]));
+    const sources = volumeSources(v);
     if (sources.length === 0) causes.push(fieldRequired(vp, "must specify a volume type"));
     for (const extra of sources.slice(1)) causes.push(fieldForbidden(child(vp, extra), "may not specify more than 1 volume type"));
-    const required: [string, string][] = [
-      ["hostPath", "path"],
-      ["persistentVolumeClaim", "claimName"],
-      ["nfs", "server"],
-      ["nfs", "path"],
-      ["csi", "driver"],
-    ];
-    for (const [src, field] of required) {
+    for (const [src, field] of REQUIRED_SOURCE_FIELDS) {
       const s = asObj(v[src]);
       if (s && (asStr(s[field]) ?? "") === "") causes.push(fieldRequired(child(vp, src, field)));
     }
     const hostPath = asObj(v.hostPath);
     const hpType = asStr(hostPath?.type);
-    const hostPathTypes = ["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"];
-    if (hpType !== undefined && !hostPathTypes.includes(hpType)) {
-      causes.push(fieldNotSupported(child(vp, "hostPath", "type"), hpType, hostPathTypes));
+    if (hpType !== undefined && !HOST_PATH_TYPES.includes(hpType)) {
+      causes.push(fieldNotSupported(child(vp, "hostPath", "type"), hpType, HOST_PATH_TYPES));
     }
-    for (const src of ["secret", "configMap", "downwardAPI", "projected"]) {
+    for (const src of MODE_SOURCES) {
       const mode = asNum(asObj(v[src])?.defaultMode);
       if (mode !== undefined && (mode < 0 || mode > 0o777)) {
         causes.push(fieldInvalid(child(vp, src, "defaultMode"), mode, "must be a number between 0 and 0777 (octal), both inclusive"));

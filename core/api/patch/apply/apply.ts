@@ -35,7 +35,8 @@ import {
   type ManagerEntry,
   type Managers,
 } from "./managed-fields.ts";
-import { createdFieldsV1 } from "./created.ts";
+import { createdFieldsV1Text } from "./created.ts";
+import { defineLazyFieldsV1 } from "../../fields-v1-text.ts";
 import { compareValues, mergeValues, removeItems } from "./merge.ts";
 import { SchemaViolation, ensureNamedFieldsAreMembers, fieldSetOf } from "./typed.ts";
 
@@ -195,11 +196,12 @@ export function updateManagedFields(args: UpdateManagedFieldsArgs): ManagedField
 
 /** What the general path of updateManagedFields gives a create with no managers to start from. */
 function createdEntry(args: UpdateManagedFieldsArgs, ignored: FieldSet, subresource: string): ManagedFieldsEntry[] {
-  const fieldsV1 = createdFieldsV1(withoutManagedFields(args.updated), args.schema, ignored, STRIPPED_FIELDS);
-  if (!fieldsV1) return [];
+  const text = createdFieldsV1Text(withoutManagedFields(args.updated), args.schema, ignored, STRIPPED_FIELDS);
+  if (text === undefined) return [];
   const entry: ManagedFieldsEntry = { manager: args.manager, operation: "Update", apiVersion: args.apiVersion, time: args.now };
   entry.fieldsType = "FieldsV1";
-  entry.fieldsV1 = fieldsV1;
+  // Parsed only if read: the store serializes the text (fields-v1-text.ts).
+  defineLazyFieldsV1(entry, text);
   if (subresource) entry.subresource = subresource;
   return [entry];
 }

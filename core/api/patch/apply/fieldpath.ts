@@ -43,12 +43,17 @@ export function peToString(pe: PathElement): string {
     default: {
       let id = encoded.get(pe);
       if (id === undefined) {
-        id = pe.kind === "key" ? keyId(pe.fields) : `v:${canonicalJson(pe.value)}`;
+        id = itemElementId(pe);
         encoded.set(pe, id);
       }
       return id;
     }
   }
+}
+
+/** `peToString` of a key or value element, computed afresh (for elements spelled once, where caching costs more). */
+export function itemElementId(pe: Extract<PathElement, { kind: "key" | "value" }>): string {
+  return pe.kind === "key" ? keyId(pe.fields) : `v:${canonicalJson(pe.value)}`;
 }
 
 /** `k:{"name":"web"}`: the spelling of a key element (a loop: this runs for every map-list item of every write). */
