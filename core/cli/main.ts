@@ -17,7 +17,7 @@
  * line on stderr and a non-zero exit.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { hostname } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { isApiError } from "../api/errors.ts";
@@ -28,7 +28,7 @@ import { createKernel, selectPlugins } from "../kernel.ts";
 import { JoinError, joinCluster } from "../server/pki/node-join.ts";
 import { certSha256 } from "../server/pki/x509.ts";
 import { BOOTSTRAP_SECRET_TYPE, bootstrapTokenSecret, formatJoinToken, generateBootstrapToken, secretData, TOKEN_NAMESPACE } from "../server/auth/bootstrap-tokens.ts";
-import { parse as parseYaml } from "yaml";
+import { yamlLib } from "../lazy.ts";
 import { tlsFetch } from "../server/pki/tls-client.ts";
 import { TypeRegistry } from "../api/registry.ts";
 import { EncryptingStore, KeySet, keysInUse, lockDataDir, rewriteAll, serverHolding } from "../server/encryption/index.ts";
@@ -129,7 +129,7 @@ function runtimeSockets(settings: Record<string, PluginSettings>, o: { container
  * socket or a sick daemon is one line and exit 1, not a plugin restarting
  * with backoff behind a running API.
  */
-async function checkRuntimeDaemon(o: ServerFlags, name: string, dataDir: string): Promise<void> {
+async function checkRuntimeDaemon(o: Common & { containerdSocket?: string; dockerSocket?: string }, name: string, dataDir: string): Promise<void> {
   const plugin = (await availablePlugins(dataDir)).plugins.find((p) => (p.manifest.provides ?? []).includes(`runtime:${name}`));
   if (!(plugin?.manifest.configSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.socket) return;
   const socket = name === "containerd" ? o.containerdSocket : name === "docker" ? o.dockerSocket : undefined;
@@ -339,8 +339,17 @@ interface AgentFlags extends Common {
   token?: string;
   nodeName?: string;
   runtime?: string;
+  containerdSocket?: string;
+  dockerSocket?: string;
   enable?: string[];
   disable?: string[];
+}
+
+/** The names and addresses of this machine for the agent endpoint's serving certificate. */
+function agentServingNames(nodeName: string, nodeIP: string | undefined): { dnsNames: string[]; ipAddresses: string[] } {
+  const ips = new Set<string>(nodeIP ? [nodeIP] : []);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (!a.internal && !a.address.startsWith("fe80")) ips.add(a.address);
+  return { dnsNames: [...new Set([nodeName, hostname()])], ipAddresses: [...ips] };
 }
 
 program
@@ -350,6 +359,8 @@ program
   .option("--token <token>", "the join token the server gave you")
   .option("--node-name <name>", "this node's name (default: the host name)")
   .option("--runtime <name>", "container runtime (default process)")
+  .option("--containerd-socket <path>", "containerd's socket with --runtime containerd (default /run/containerd/containerd.sock)")
+  .option("--docker-socket <path>", "dockerd's socket with --runtime docker (default /var/run/docker.sock)")
   .option("--data-dir <dir>", "state directory for this agent (default .skiff-agent)")
   .option("--config <file>", "config file (default <data-dir>/skiff.yaml when present)")
   .option("--enable <plugins>", "enable plugins by name (comma-separated)", nameList)
@@ -367,22 +378,26 @@ program
     const selected = selectPlugins({
       available: (await availablePlugins(dataDir)).plugins,
       preset: "agent",
-      settings: config.plugins ?? {},
+      settings: runtimeSockets(config.plugins ?? {}, o),
       ...(o.enable ? { enable: o.enable } : {}),
       ...(o.disable ? { disable: o.disable } : {}),
       runtime,
       nodeName,
     });
     if (selected.order.length === 0) throw new PluginError("no installed plugin runs in the agent role; the agent would have nothing to do");
+    await checkRuntimeDaemon({ ...o, dataDir }, runtime, dataDir);
     // https: join with the K10 token (CA pinned by hash, then a node client certificate); http: the token as a bearer token.
+    const agentConfig = selected.configs.get("node-agent") as { nodeIP?: string; server?: { enabled?: boolean; tls?: unknown } } | undefined;
     let joined: Awaited<ReturnType<typeof joinCluster>> | undefined;
     if (server.startsWith("https:")) {
       try {
-        joined = await joinCluster({ server, token, nodeName, stateDir: dataDir });
+        joined = await joinCluster({ server, token, nodeName, stateDir: dataDir, servingNames: agentServingNames(nodeName, agentConfig?.nodeIP) });
       } catch (e) {
         throw new PluginError(e instanceof JoinError ? e.message : `joining ${server} failed: ${(e as Error).message}`);
       }
       log.info({ server, nodeName, newCertificate: joined.issued }, "joined with a node client certificate");
+      // The agent endpoint serves HTTPS with the serving certificate from the join; the API server presents its client certificate.
+      if (agentConfig?.server && agentConfig.server.enabled !== false && !agentConfig.server.tls) agentConfig.server.tls = { ...joined.serving, ca: joined.ca };
     }
     const client = joined
       ? httpClient({ server, fetch: tlsFetch(joined), fieldManager: "skiff-agent", userAgent: `skiff-agent/${nodeName}` })
@@ -614,7 +629,7 @@ async function adminClient(o: TokenFlags) {
   const { dataDir } = settings(o, ".skiff");
   const file = o.kubeconfig ?? join(dataDir, "kubeconfig.yaml");
   if (!existsSync(file)) throw new PluginError(`no kubeconfig at ${file} (start the server first, or pass --kubeconfig)`);
-  const kc = parseYaml(readFileSync(file, "utf8")) as {
+  const kc = yamlLib().parse(readFileSync(file, "utf8")) as {
     clusters?: { cluster?: { server?: string; "certificate-authority-data"?: string } }[];
     users?: { user?: { "client-certificate-data"?: string; "client-key-data"?: string } }[];
   };
@@ -799,10 +814,9 @@ images
     }
   });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+// No top-level await: the start-up bundle (scripts/build.ts) is CommonJS, which JSC can precompile to bytecode.
+program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof PluginError || isApiError(e) || e instanceof InvalidArgumentError ? e.message : e instanceof Error ? e.message : String(e);
   process.stderr.write(`skiff: ${msg.split("\n")[0]}\n`);
   process.exit(1);
-}
+});

@@ -5,10 +5,10 @@
  * decimal strings. `NOT_FOUND` becomes `CriNotFound` so callers can map it to
  * the adapter contract's "null / already gone".
  */
-import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import type * as grpc from "@grpc/grpc-js";
 import type * as Loader from "@grpc/proto-loader";
+import { packagePath } from "../../core/package-root.ts";
 
 // gRPC loads on first use (≈40 ms at import): the adapter is in every server's plugin catalog, used only with --runtime containerd.
 const require = createRequire(import.meta.url);
@@ -37,7 +37,7 @@ export class CriNotFound extends CriError {}
 let packageDef: grpc.GrpcObject | undefined;
 function criPackage(): grpc.GrpcObject {
   packageDef ??= G().loadPackageDefinition(
-    (require("@grpc/proto-loader") as typeof Loader).loadSync(fileURLToPath(new URL("./cri.proto", import.meta.url)), { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true }),
+    (require("@grpc/proto-loader") as typeof Loader).loadSync(packagePath("runtime-adapters/containerd/cri.proto"), { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true }),
   );
   return packageDef;
 }

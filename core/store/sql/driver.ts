@@ -4,8 +4,8 @@
  * implement. The store runs on one connection: SQLite has a single writer and
  * JavaScript a single thread, so synchronous statements never interleave.
  */
-import { fileURLToPath } from "node:url";
 import { readMigrationFiles } from "drizzle-orm/migrator";
+import { packagePath } from "../../package-root.ts";
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
@@ -97,7 +97,7 @@ const MIGRATIONS_TABLE = "__drizzle_migrations";
 
 /** Applies drizzle-kit's migrations (same bookkeeping table as drizzle's own migrator). */
 function migrate(conn: SqlConnection): void {
-  const folder = fileURLToPath(new URL("../migrations", import.meta.url));
+  const folder = packagePath("core/store/migrations");
   const migrations = readMigrationFiles({ migrationsFolder: folder });
   conn.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`);
   const last = conn.prepare<{ created_at: number }>(`SELECT created_at FROM ${MIGRATIONS_TABLE} ORDER BY created_at DESC LIMIT 1`).get();
