@@ -250,6 +250,39 @@ describe("dns server edges", () => {
     }
   });
 
+  test("a source the ACL does not allow gets REFUSED over UDP (nothing forwarded) and a closed connection over TCP", async () => {
+    let forwarded = 0;
+    const upstream = createSocket("udp4");
+    upstream.on("message", () => forwarded++);
+    await new Promise<void>((r) => upstream.bind(0, "127.0.0.1", () => r()));
+    let allowed = false;
+    const server = new DnsServer({
+      zone: new Zone({ service: () => undefined, slices: () => [] }),
+      listen: [{ host: "127.0.0.1", port: 0 }],
+      upstream: [{ host: "127.0.0.1", port: upstream.address().port }],
+      forwardTimeoutMs: 100,
+      allow: (address) => allowed && address === "127.0.0.1",
+      log: logger("dns-test"),
+    });
+    await server.start();
+    try {
+      const port = server.addresses[0]!.port;
+      const r = await udpAsk(port, "example.test", "A");
+      expect(rcode(r)).toBe("REFUSED");
+      expect(r.id).toBe(4242);
+      expect(r.questions?.[0]?.name).toBe("example.test");
+      await expect(tcpAsk(port, "kubernetes.default.svc.cluster.local", "A")).rejects.toBeDefined();
+      expect(forwarded).toBe(0);
+      // Allowed again: the same query is forwarded (the upstream never answers here, so SERVFAIL).
+      allowed = true;
+      expect(rcode(await udpAsk(port, "example.test", "A"))).toBe("SERVFAIL");
+      expect(forwarded).toBe(1);
+    } finally {
+      await server.stop();
+      upstream.close();
+    }
+  });
+
   test("resolv.conf nameservers", () => {
     expect(resolvConfServers("# c\nsearch x\nnameserver 10.0.0.2\nnameserver  fd00::1 \noptions ndots:5\n")).toEqual([
       { host: "10.0.0.2", port: 53 },

@@ -16,9 +16,11 @@
  * pod, so homelab machines pay no container for it. See README.md.
  */
 import { readFileSync } from "node:fs";
+import { serviceAccountIdentity } from "../../core/plugin/identity.ts";
 import { Tokens } from "../../core/plugin/tokens.ts";
 import type { Plugin } from "../../core/plugin/types.ts";
 import type { EndpointSlice, Service } from "./records.ts";
+import { defaultAllowedSources, defaultRouteInterfaces, localInterfaces, SourceAcl } from "./acl.ts";
 import { Zone } from "./records.ts";
 import { DnsServer, type HostPort } from "./server.ts";
 import { type DnsServiceConfig, endpointFor, ensureDnsService, hostAddress, publishedPort } from "./service.ts";
@@ -38,6 +40,12 @@ export interface DnsConfig {
   ttl: number;
   /** The `kube-dns` Service pods use (see service.ts). */
   service: DnsServiceConfig;
+  /**
+   * CIDRs answered beyond the default sources (loopback, this host, the
+   * subnets of interfaces without a default route: the pod bridges); see
+   * acl.ts. `0.0.0.0/0` answers everyone (an open resolver on the LAN).
+   */
+  allowFrom: string[];
 }
 
 const SERVICES = { group: "", version: "v1", resource: "services" };
@@ -68,6 +76,24 @@ export interface ClusterDns {
   serviceIP?: string;
 }
 
+/**
+ * The source check (acl.ts). Interfaces come and go (a runtime creates its
+ * pod bridge when it starts, after this plugin), so a source that is not
+ * allowed re-reads them, at most every 2 s, before it is refused.
+ */
+function sourceCheck(allowFrom: string[]): (address: string) => boolean {
+  const build = () => new SourceAcl(defaultAllowedSources(localInterfaces(), defaultRouteInterfaces(), allowFrom));
+  let acl = build();
+  let builtAt = Date.now();
+  return (address) => {
+    if (acl.allows(address)) return true;
+    if (Date.now() - builtAt < 2000) return false;
+    acl = build();
+    builtAt = Date.now();
+    return acl.allows(address);
+  };
+}
+
 const plugin: Plugin<DnsConfig> = {
   manifest: {
     name: "dns",
@@ -75,6 +101,8 @@ const plugin: Plugin<DnsConfig> = {
     description: "Cluster DNS: service and pod names, SRV records, forwarding",
     provides: ["cluster-dns"],
     roles: ["server"],
+    // CoreDNS's ServiceAccount, bound to system:coredns (and system:skiff:dns-publisher for its Service).
+    identity: serviceAccountIdentity("kube-system", "coredns"),
     configSchema: {
       additionalProperties: false,
       properties: {
@@ -82,6 +110,7 @@ const plugin: Plugin<DnsConfig> = {
         listen: { type: "array", items: { type: "string", minLength: 1 }, default: [] },
         upstream: { type: "array", items: { type: "string", minLength: 1 }, default: [] },
         ttl: { type: "integer", minimum: 0, maximum: 3600, default: 5 },
+        allowFrom: { type: "array", items: { type: "string", pattern: "^[0-9a-fA-F:.]+/\\d{1,3}$" }, default: [] },
         service: {
           type: "object",
           additionalProperties: false,
@@ -126,10 +155,11 @@ const plugin: Plugin<DnsConfig> = {
       }
     }
     await Promise.all([services.waitForSync(), slices.waitForSync()]);
+    const allow = sourceCheck(ctx.config.allowFrom);
     const svcCfg = ctx.config.service;
     let server: DnsServer;
     if (ctx.config.listen.length > 0) {
-      server = new DnsServer({ zone, listen: ctx.config.listen.map((l) => parseHostPort(l, 53)), upstream, log: ctx.log });
+      server = new DnsServer({ zone, listen: ctx.config.listen.map((l) => parseHostPort(l, 53)), upstream, allow, log: ctx.log });
       await server.start();
     } else {
       // The node address on the port the previous run published when it is
@@ -137,13 +167,13 @@ const plugin: Plugin<DnsConfig> = {
       // otherwise on any free port.
       const host = svcCfg.endpointAddress || hostAddress() || "127.0.0.1";
       const previous = svcCfg.enabled ? await publishedPort(ctx.client, svcCfg, host) : undefined;
-      server = new DnsServer({ zone, listen: [{ host, port: previous ?? 0 }], upstream, log: ctx.log });
+      server = new DnsServer({ zone, listen: [{ host, port: previous ?? 0 }], upstream, allow, log: ctx.log });
       try {
         await server.start();
       } catch (e) {
         if (previous === undefined) throw e;
         await server.stop().catch(() => undefined);
-        server = new DnsServer({ zone, listen: [{ host, port: 0 }], upstream, log: ctx.log });
+        server = new DnsServer({ zone, listen: [{ host, port: 0 }], upstream, allow, log: ctx.log });
         await server.start();
       }
     }

@@ -24,11 +24,14 @@ export interface DnsServerOptions {
   upstream: HostPort[];
   /** Per upstream attempt. */
   forwardTimeoutMs?: number;
+  /** Whether a client address is answered (acl.ts); others get REFUSED over UDP and a closed connection over TCP. Default: everyone. */
+  allow?: (address: string) => boolean;
   log: Logger;
 }
 
 const RCODE_SERVFAIL = 2;
 const RCODE_FORMERR = 1;
+const RCODE_REFUSED = 5;
 
 /** A DNS response to `query` with the given parts (rcode in the low flag bits). */
 function respond(query: dns.DecodedPacket, rcode: number, parts: { answers?: dns.Answer[]; authorities?: dns.Answer[]; additionals?: dns.Answer[] }, authoritative: boolean): dns.Packet {
@@ -100,11 +103,31 @@ export class DnsServer {
   }
 
   async #onUdp(sock: Socket, msg: Buffer, address: string, port: number): Promise<void> {
-    const out = await this.answer(msg, "udp");
+    const out = this.opts.allow && !this.opts.allow(address) ? this.#refuse(msg, address) : await this.answer(msg, "udp");
     if (out) sock.send(out, port, address);
   }
 
+  #refusedLogged = 0;
+  /** REFUSED with the query's id and question, or nothing for what is not a query. Never larger than the query. */
+  #refuse(msg: Buffer, address: string): Buffer | null {
+    if (this.#refusedLogged++ % 1000 === 0) this.opts.log.warn({ client: address, refused: this.#refusedLogged }, "dns query from a source outside allowFrom refused");
+    let query: dns.DecodedPacket;
+    try {
+      query = dns.decode(msg);
+    } catch {
+      return null;
+    }
+    if (query.type !== "query") return null;
+    const out = dns.encode({ ...respond(query, RCODE_REFUSED, {}, false), additionals: [] });
+    return out.length <= msg.length ? out : null;
+  }
+
   #onTcp(sock: TcpSocket): void {
+    if (this.opts.allow && !this.opts.allow(sock.remoteAddress ?? "")) {
+      if (this.#refusedLogged++ % 1000 === 0) this.opts.log.warn({ client: sock.remoteAddress, refused: this.#refusedLogged }, "dns connection from a source outside allowFrom refused");
+      sock.destroy();
+      return;
+    }
     this.#conns.add(sock);
     let buf = Buffer.alloc(0);
     sock.on("data", (chunk: Buffer) => {
