@@ -8,16 +8,7 @@
 import { spawn } from "node:child_process";
 import { createReadStream, statSync } from "node:fs";
 import type { ExecOptions, ImportProgress } from "../../core/runtime/adapter.ts";
-
-async function pump(from: AsyncIterable<Buffer> | null, to: WritableStream<Uint8Array> | undefined): Promise<void> {
-  if (!from) return;
-  const writer = to?.getWriter();
-  try {
-    for await (const chunk of from) if (writer) await writer.write(new Uint8Array(chunk));
-  } finally {
-    writer?.releaseLock();
-  }
-}
+import { attachPipes, execInTerminal } from "../../core/runtime/child-exec.ts";
 
 export interface CtrTarget {
   /** containerd's socket. */
@@ -68,66 +59,16 @@ export async function ctrExec(t: CtrTarget, id: string, command: string[], opts:
 function ctrExecPiped(ctr: string, args: string[], opts: ExecOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(ctr, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const outs = [pump(child.stdout, opts.stdout), pump(child.stderr, opts.stderr)];
-    child.stdin.on("error", () => undefined);
-    if (opts.stdin) {
-      void (async () => {
-        const r = opts.stdin!.getReader();
-        try {
-          for (;;) {
-            const { done, value } = await r.read();
-            if (done) break;
-            if (!child.stdin.write(value)) await new Promise((res) => child.stdin.once("drain", res));
-          }
-        } catch {
-          /* the client went away */
-        } finally {
-          child.stdin.end();
-        }
-      })();
-    } else {
-      child.stdin.end();
-    }
+    const delivered = attachPipes(child, opts);
     child.once("error", reject);
-    child.once("close", (code) => void Promise.allSettled(outs).then(() => resolve(code ?? 1)));
+    child.once("close", (code) => void delivered.then(() => resolve(code ?? 1)));
   });
 }
 
-async function ctrExecTty(ctr: string, args: string[], opts: ExecOptions): Promise<number> {
-  const bun = (globalThis as { Bun?: typeof Bun }).Bun;
-  if (!bun) throw new Error("exec with a TTY needs Bun");
-  const writer = opts.stdout?.getWriter();
-  const proc = bun.spawn([ctr, ...args], {
-    terminal: {
-      cols: 80,
-      rows: 24,
-      data: (_t: unknown, data: Uint8Array) => void writer?.write(new Uint8Array(data)).catch(() => undefined),
-    },
-  } as Parameters<typeof Bun.spawn>[1]);
-  const term = (proc as unknown as { terminal: { write(d: Uint8Array | string): void; resize?(c: number, r: number): void; close(): void } }).terminal;
-  if (opts.resize) {
-    void (async () => {
-      for await (const s of opts.resize!) term.resize?.(s.width, s.height);
-    })().catch(() => undefined);
-  }
-  if (opts.stdin) {
-    void (async () => {
-      const r = opts.stdin!.getReader();
-      for (;;) {
-        const { done, value } = await r.read();
-        if (done) break;
-        term.write(value);
-      }
-    })().catch(() => undefined);
-  }
-  const code = await proc.exited;
-  try {
-    term.close();
-  } catch {
-    /* closed */
-  }
-  writer?.releaseLock();
-  return code;
+function ctrExecTty(ctr: string, args: string[], opts: ExecOptions): Promise<number> {
+  // Aborting is ctrExec's `tasks kill`, not a kill of the ctr client.
+  const { signal: _abortedElsewhere, ...rest } = opts;
+  return execInTerminal([ctr, ...args], rest);
 }
 
 /**
