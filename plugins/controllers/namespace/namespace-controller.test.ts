@@ -56,7 +56,7 @@ test("deleting a namespace removes its contents, then the namespace; creating in
 
   await c.client.patch(CM, "held", "merge", { metadata: { finalizers: null } }, { namespace: "doomed" });
   await until("namespace gone", () => gone(NAMESPACES, "doomed"), 8000);
-});
+}, 20_000); // the last wait alone may take 8 s (the controller's requeue backoff); bun's default 5 s cut it under load
 
 test("an empty namespace goes at once", async () => {
   await c.client.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: "empty" } });
