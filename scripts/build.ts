@@ -15,16 +15,17 @@
  * never served from an old bundle. The bundle must sit one level below the
  * package root (see `core/package-root.ts`), so it is always `dist/`.
  *
- * Not bundled: packages loaded lazily through `createRequire` (gRPC,
- * `@peculiar/x509`, yaml, ajv, prom-client is a dynamic import and is
- * bundled) resolve from `node_modules` at run time as before, and `libsql`
- * (a native addon, used on Node and Deno only).
+ * Dynamic imports (`@peculiar/x509`, prom-client) are bundled and evaluated
+ * only when first imported, so a first start creates its certificates with
+ * precompiled code. Not bundled: packages loaded lazily through
+ * `createRequire` (gRPC, yaml, ajv), which resolve from `node_modules` at run
+ * time as before, and `libsql` (a native addon, used on Node and Deno only).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { PACKAGE_ROOT } from "../core/package-root.ts";
 
-const ENTRY = join(PACKAGE_ROOT, "core/cli/skiff.ts");
+const ENTRY = join(PACKAGE_ROOT, "core/cli/main.ts");
 const SOURCES = ["core", "plugins", "runtime-adapters", "index.ts", "package.json", "package-lock.json"];
 
 /** The newest modification time among the sources (TypeScript, JSON and proto files). */

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClusterPki, DAY_MS } from "./cluster-pki.ts";
-import { precreateForArgv, precreatePki, takePrecreated } from "./precreate.ts";
 import { certSha256, createCa, createCsr, inspectCert, loadSigner, parseCert, pemBody, readCsr, verifyClientCert, x509lib } from "./x509.ts";
 
 const x509 = x509lib();
@@ -111,49 +110,6 @@ describe("ClusterPki", () => {
     der[at + 1] = "2".charCodeAt(0);
     const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${Buffer.from(der).toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`;
     await expect(readCsr(forged)).rejects.toThrow(/signature/);
-  });
-
-  test("a first start takes the material a worker made while loading; the files are the same as an in-thread start's", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pki-pre-"));
-    try {
-      const tls = join(dir, "tls");
-      precreatePki(dir);
-      const pki = await ClusterPki.open({ dir: tls, dnsNames: ["myhost"], ipAddresses: ["10.96.0.1"] });
-      // The worker was used (one use: nothing is left to take) and wrote nothing itself.
-      expect(takePrecreated(tls)).toBeUndefined();
-      for (const f of ["ca.crt", "ca.key", "serving.crt", "serving.key", "admin.crt", "admin.key", "sa.key", "sa.pub"]) {
-        expect(statSync(join(tls, f)).mode & 0o777).toBe(0o600);
-      }
-      expect(readFileSync(join(tls, "ca.crt"), "utf8")).toBe(pki.ca);
-      expect(sans(pki.serving.cert)).toContain("dns:myhost");
-      expect(sans(pki.serving.cert)).toContain("ip:10.96.0.1");
-      expect(parseCert(pki.admin.cert).subject).toBe("CN=skiff-admin, O=system:masters");
-      // Signed by the CA the worker made, which the PKI now signs with.
-      expect((await verifyClientCert(pemBody(pki.admin.cert), pki.caCert)).ok).toBe(true);
-      const reopened = await ClusterPki.open({ dir: tls, dnsNames: ["myhost"], ipAddresses: ["10.96.0.1"] });
-      expect(reopened.serving.cert).toBe(pki.serving.cert);
-      expect(reopened.admin.cert).toBe(pki.admin.cert);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test("the command line starts the worker only for a first, default-configured server start", () => {
-    const dir = mkdtempSync(join(tmpdir(), "pki-argv-"));
-    try {
-      for (const argv of [
-        ["bun", "skiff", "agent", "--data-dir", dir],
-        ["bun", "skiff", "server", "--insecure", "--data-dir", dir],
-        ["bun", "skiff", "server", "--config", join(dir, "x.yaml"), "--data-dir", dir],
-      ]) {
-        precreateForArgv(argv);
-        expect(takePrecreated(join(dir, "tls"))).toBeUndefined();
-      }
-      precreateForArgv(["bun", "skiff", "server", `--data-dir=${dir}`]);
-      expect(takePrecreated(join(dir, "tls"))).toBeDefined();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   test("keptLeaf reuses its certificate across restarts while it fits, and reissues when names change", async () => {

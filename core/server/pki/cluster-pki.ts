@@ -18,11 +18,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { takePrecreated } from "./precreate.ts";
 import { canonicalIp, type CertKeyPem, certSha256, createCa, distinguishedName, EC_ALG, inspectCert, issue, type LeafOptions, loadSigner, pem, type Signer, type x509 } from "./x509.ts";
 
 export const DAY_MS = 86_400_000;
-export const DEFAULT_LEAF_MS = 365 * DAY_MS;
+const DEFAULT_LEAF_MS = 365 * DAY_MS;
 
 export interface PkiValidity {
   /** CA lifetime. Default 10 years. */
@@ -72,25 +71,16 @@ export class ClusterPki {
     if (o.dir) mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     const caPair = p.#readPair("ca");
     const saFiles = p.#readFile("sa.key") !== undefined && p.#readFile("sa.pub") !== undefined ? { key: p.#readFile("sa.key")!, pub: p.#readFile("sa.pub")! } : undefined;
-    let serving = p.#readPair("serving");
-    let admin = p.#readPair("admin");
-    // A brand-new cluster with default lifetimes may have had its material made in a worker while the process was loading.
-    const pre = o.dir && !caPair && !saFiles && !serving && !admin && !o.validity && !o.now ? takePrecreated(o.dir) : undefined;
-    const made = pre ? await pre.material(servingSans(o)).catch(() => undefined) : undefined;
-    p.#ca = caPair ?? made?.fresh.ca ?? (await createClusterCa(o.validity, p.#now()));
+    const serving = p.#readPair("serving");
+    const admin = p.#readPair("admin");
+    p.#ca = caPair ?? (await createClusterCa(o.validity, p.#now()));
     if (!caPair) p.#writePair("ca", p.#ca);
     p.#signer = await loadSigner(p.#ca);
     p.#caHash = await certSha256(p.#ca.cert);
-    p.#sa = saFiles ?? made?.fresh.sa ?? (await createServiceAccountKeys());
+    p.#sa = saFiles ?? (await createServiceAccountKeys());
     if (!saFiles) {
       p.#writeFile("sa.key", p.#sa.key);
       p.#writeFile("sa.pub", p.#sa.pub);
-    }
-    if (made) {
-      serving = made.serving;
-      admin = made.fresh.admin;
-      p.#writePair("serving", serving);
-      p.#writePair("admin", admin);
     }
     if (serving) p.#serving = serving;
     if (admin) p.#admin = admin;
@@ -206,13 +196,6 @@ export function servingSans(o: { dnsNames: string[]; ipAddresses: string[] }): {
   return { dnsNames: unique(["localhost", ...KUBERNETES_NAMES, ...o.dnsNames]), ipAddresses: unique(["127.0.0.1", ...o.ipAddresses]) };
 }
 
-/** What a new cluster starts with besides its serving certificate: the CA, the admin certificate and the ServiceAccount signing keys. */
-export interface FreshMaterial {
-  ca: CertKeyPem;
-  admin: CertKeyPem;
-  sa: { key: string; pub: string };
-}
-
 export function createClusterCa(validity: PkiValidity | undefined, now: Date): Promise<CertKeyPem> {
   return createCa({ commonName: "skiff-ca", validityMs: validity?.caMs ?? 3650 * DAY_MS, now });
 }
@@ -233,14 +216,6 @@ export async function issueServing(signer: Signer, sans: { dnsNames: string[]; i
 export async function issueAdmin(signer: Signer, leafMs: number, now: Date): Promise<CertKeyPem> {
   const a = await issue(signer, { commonName: ADMIN_USER, organizations: [MASTERS_GROUP], usages: ["client"], validityMs: leafMs, now });
   return { cert: a.cert, key: a.key! };
-}
-
-/** A new cluster's material with default lifetimes (what `precreate.ts`'s worker makes). */
-export async function createFreshMaterial(now: Date): Promise<FreshMaterial> {
-  const ca = await createClusterCa(undefined, now);
-  const signer = await loadSigner(ca);
-  const [admin, sa] = await Promise.all([issueAdmin(signer, DEFAULT_LEAF_MS, now), createServiceAccountKeys()]);
-  return { ca, admin, sa };
 }
 
 function unique(xs: string[]): string[] {
