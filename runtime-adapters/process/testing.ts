@@ -16,6 +16,30 @@ export interface LeftoverNames {
   cgroupParent?: string;
 }
 
+/**
+ * Names for a test's own process runtime, unique per run so that
+ * `removeLeftovers` finds exactly its leftovers: the bridge, netns, veth and
+ * cgroup names start with `prefix` (2–3 letters, one per suite) and a random
+ * tag, and the pod subnet is a /24 in `10.<second>.0.0/16` (one `second`
+ * per suite). `octet` is the /24's third octet, for suites that derive more
+ * addresses from it.
+ */
+export function testRuntimeNames(prefix: string, second: number): { tag: string; octet: number; names: Omit<LeftoverNames, "stateDir"> & { subnet: string } } {
+  const tag = Math.random().toString(16).slice(2, 6);
+  const octet = Number.parseInt(tag, 16) % 250;
+  return {
+    tag,
+    octet,
+    names: {
+      bridge: `${prefix}${tag}`,
+      subnet: `10.${second}.${octet}.0/24`,
+      netnsPrefix: `${prefix}-${tag}-`,
+      vethPrefix: `${prefix.slice(-1)}${tag}`,
+      cgroupParent: `skiff-e2e-${prefix}-${tag}`,
+    },
+  };
+}
+
 export async function removeLeftovers(n: LeftoverNames): Promise<void> {
   // Processes first: containers (by recorded pid and process group) and their shims.
   try {

@@ -21,22 +21,15 @@ import { PassThrough, Readable } from "node:stream";
 import { join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { agentExec, agentFetch, agentPortForward } from "../../plugins/node-agent/testing.ts";
-import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
+import { removeLeftovers, testRuntimeNames } from "../../runtime-adapters/process/testing.ts";
 import { haveKubectl, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
 setDefaultTimeout(60_000);
 
 const root = process.getuid?.() === 0;
-const tag = Math.random().toString(16).slice(2, 6);
+const { tag, names } = testRuntimeNames("ske", 215);
 const NODE = `e2e-${tag}`;
-const names = {
-  bridge: `ske${tag}`,
-  subnet: `10.215.${Number.parseInt(tag, 16) % 250}.0/24`,
-  netnsPrefix: `ske-${tag}-`,
-  vethPrefix: `e${tag}`,
-  cgroupParent: `skiff-e2e-${tag}`,
-};
 const hasScheduler = builtinPlugins().some((p) => p.manifest.name === "scheduler" || (p.manifest.provides ?? []).includes("scheduler"));
 
 function json(s: string): any {

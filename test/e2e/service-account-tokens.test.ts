@@ -13,30 +13,21 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { builtinPlugins } from "../../plugins/index.ts";
-import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
+import { removeLeftovers, testRuntimeNames } from "../../runtime-adapters/process/testing.ts";
 import { haveKubectl, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
 setDefaultTimeout(90_000);
 
 const root = process.getuid?.() === 0;
-const tag = Math.random().toString(16).slice(2, 6);
+// Its own prefix and subnet (services.test.ts has sks and 10.216).
+const { tag, names } = testRuntimeNames("skj", 222);
 const NODE = `sat-${tag}`;
-const names = {
-  bridge: `sks${tag}`,
-  subnet: `10.216.${Number.parseInt(tag, 16) % 250}.0/24`,
-  netnsPrefix: `sks-${tag}-`,
-  vethPrefix: `s${tag}`,
-  cgroupParent: `skiff-e2e-sat-${tag}`,
-};
-const hasScheduler = builtinPlugins().some((p) => p.manifest.name === "scheduler" || (p.manifest.provides ?? []).includes("scheduler"));
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 describeWith("ServiceAccount tokens projected by the node agent (process runtime)", haveKubectl() && root, "kubectl and root (pod namespaces and mounts)", () => {
   let s: TestServer;
   let dir: string;
-  let binder: ReturnType<typeof setInterval> | undefined;
   let token = "";
   let caFile = "";
   let emptyKubeconfig = "";
@@ -60,20 +51,9 @@ describeWith("ServiceAccount tokens projected by the node agent (process runtime
     writeFileSync(emptyKubeconfig, "apiVersion: v1\nkind: Config\n");
     s = await startServer("bun", [], { dir });
     await until("the node to register", () => s.kubectl(["get", "node", NODE]).code === 0);
-    if (!hasScheduler) {
-      binder = setInterval(() => {
-        const pods = JSON.parse(s.k(["get", "pods", "-o", "json"])).items as { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string } }[];
-        for (const p of pods) {
-          if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
-          const body = JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: p.metadata.name }, target: { apiVersion: "v1", kind: "Node", name: NODE } });
-          void s.fetch(`/api/v1/namespaces/default/pods/${p.metadata.name}/binding`, { method: "POST", headers: { "content-type": "application/json" }, body });
-        }
-      }, 300);
-    }
   }, 90_000);
 
   afterAll(async () => {
-    clearInterval(binder);
     try {
       await s?.stop();
     } finally {

@@ -33,7 +33,7 @@ import * as dns from "dns-packet";
 import { servicePorts } from "../../plugins/network-proxy/model.ts";
 import { render, renderDelete } from "../../plugins/network-proxy/rules.ts";
 import { runNft } from "../../plugins/network-proxy/proxy.ts";
-import { removeLeftovers } from "../../runtime-adapters/process/testing.ts";
+import { removeLeftovers, testRuntimeNames } from "../../runtime-adapters/process/testing.ts";
 import { haveKubectl, startServer, tempDir, type TestServer, until } from "./harness.ts";
 import { describeWith } from "./require.ts";
 
@@ -42,17 +42,9 @@ setDefaultTimeout(60_000);
 const root = process.getuid?.() === 0;
 const haveBusybox = spawnSync("busybox", ["nslookup"], { encoding: "utf8" }).error === undefined;
 const haveNft = spawnSync("nft", ["--version"], { encoding: "utf8" }).status === 0;
-const tag = Math.random().toString(16).slice(2, 6);
-const octet = Number.parseInt(tag, 16) % 250;
+const { tag, octet, names } = testRuntimeNames("sks", 216);
 const NODE = `svc-${tag}`;
 const TABLE = `skiff-e2e-${tag}`;
-const names = {
-  bridge: `sks${tag}`,
-  subnet: `10.216.${octet}.0/24`,
-  netnsPrefix: `sks-${tag}-`,
-  vethPrefix: `s${tag}`,
-  cgroupParent: `skiff-e2e-svc-${tag}`,
-};
 const SERVICE_CIDR = `10.217.${octet}.0/24`;
 const DNS_IP = `10.217.${octet}.10`;
 const GATEWAY = `10.216.${octet}.1`;
