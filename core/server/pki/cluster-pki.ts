@@ -146,8 +146,7 @@ export class ClusterPki {
     const have = this.#readPair(name);
     if (have) {
       const c = inspectCert(have.cert);
-      const wantSans = [...(o.dnsNames ?? []).map((d) => `dns:${d}`), ...(o.ipAddresses ?? []).map((i) => `ip:${canonicalIp(i)}`)];
-      const sameNames = c.subject === distinguishedName(o.commonName, o.organizations) && wantSans.length === c.sans.length && wantSans.every((w) => c.sans.includes(w));
+      const sameNames = c.subject === distinguishedName(o.commonName, o.organizations) && sameSans(have, o.dnsNames ?? [], o.ipAddresses ?? []);
       const fresh = c.notAfter.getTime() - this.#now().getTime() >= this.#renewBeforeMs;
       if (sameNames && fresh && c.issuerIs(this.#ca.cert)) return have;
     }
